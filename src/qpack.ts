@@ -1,0 +1,2 @@
+// `quiver/qpack`: filled in by the layer that implements it.
+export {};

@@ -1,0 +1,2 @@
+// `quiver/server`: filled in by the layer that implements it.
+export {};
