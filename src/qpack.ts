@@ -1,2 +1,2 @@
-// `quiver/qpack`: filled in by the layer that implements it.
-export {};
+// `quiver/qpack`: QPACK field compression for HTTP/3 (RFC 9204), sans-IO encoder and decoder.
+export * from './qpack/index.js';
