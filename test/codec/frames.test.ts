@@ -709,6 +709,15 @@ test('fitStreamFrame: fits with Length, fills the packet without it, pads, split
   }
 });
 
+test('encodeFrame derives the STREAM type bits from the fields', (t) => {
+  // A hand-built frame whose `type` lacks OFF/LEN/FIN still encodes what its fields say.
+  const f: Frame = { kind: FrameType.STREAM, type: 0x08, streamId: 4, offset: 37, fin: true, hasLength: true, data: utf8('hi') };
+  const w = Writer.alloc(sizeFrame(f));
+  encodeFrame(w, f);
+  t.is(toHex(w.written()), '0f0425026869');
+  t.like(decodeFrame(new Reader(w.written())), { offset: 37, fin: true, hasLength: true });
+});
+
 test('fitCryptoFrame and the header-only encoders', (t) => {
   t.is(fitCryptoFrame(0, 10, 100), 10);
   t.is(fitCryptoFrame(0, 10, 13), 10);

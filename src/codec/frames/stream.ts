@@ -105,9 +105,12 @@ export function encodeStream(
 export function encodeStreamFrame(w: Writer, f: StreamFrame): number {
   const size = sizeStreamFrame(f);
   w.need(size);
-  w.u8(FrameType.STREAM | (f.type & 0x04) | (f.hasLength ? StreamFlag.LEN : 0) | (f.fin ? StreamFlag.FIN : 0));
+  const withOffset = (f.type & StreamFlag.OFF) !== 0 || f.offset > 0;
+  w.u8(
+    FrameType.STREAM | (withOffset ? StreamFlag.OFF : 0) | (f.hasLength ? StreamFlag.LEN : 0) | (f.fin ? StreamFlag.FIN : 0),
+  );
   w.varint(f.streamId);
-  if ((f.type & StreamFlag.OFF) !== 0 || f.offset > 0) w.varint(f.offset);
+  if (withOffset) w.varint(f.offset);
   if (f.hasLength) w.varint(f.data.length);
   w.bytes(f.data);
   return size;
