@@ -443,7 +443,7 @@ export class LossDetection {
     }
     this.stats.spuriousLosses += r.spuriousLosses;
     if (acked.length === 0) {
-      st.compact();
+      st.compact(this.lostHorizon(now));
       return r;
     }
     r.ackElicitingAcked = ackEliciting;
@@ -484,12 +484,17 @@ export class LossDetection {
     this.cc.onAckProcessed(space, largest, this.rtt, r.rttUpdated, now);
     // Reset the PTO backoff unless the client is unsure the server validated its address (§6.2.1).
     if (this.peerCompletedAddressValidation()) this.ptoCountValue = 0;
-    st.compact();
+    st.compact(this.lostHorizon(now));
     this.setLossDetectionTimer(now);
     return r;
   }
 
   // ---- loss ----
+
+  /** Lost packets sent after this time are remembered to detect spurious losses (3 PTOs). */
+  private lostHorizon(now: number): number {
+    return now - 3 * this.ptoPeriod();
+  }
 
   /**
    * RFC 9002 App. A.10 DetectAndRemoveLostPackets, appending to `out`. Also evaluates persistent
@@ -674,7 +679,7 @@ export class LossDetection {
       r.space = lossSpace;
       r.persistentCongestion = this.detectAndRemoveLostPackets(lossSpace, now, r.lost);
       r.congestionEvent = this.onPacketsLost(r.lost, r.persistentCongestion, now);
-      this.spaces[lossSpace]!.compact();
+      this.spaces[lossSpace]!.compact(this.lostHorizon(now));
       this.setLossDetectionTimer(now);
       return r;
     }

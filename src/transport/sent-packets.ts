@@ -269,9 +269,14 @@ export class SentPackets {
   /**
    * Advances the head past resolved tombstones at the front. A tombstone behind an older
    * outstanding packet is kept, so it stays visible while that packet can still be declared lost.
+   * LOST tombstones sent at or after `keepLostSince` are kept too, so that a late acknowledgment
+   * can still be recognised as a spurious loss (RFC 9000 §13.3).
    */
-  compact(): void {
-    while (this.count > 0 && (this.flagBits[this.head]! & RESOLVED) !== 0) {
+  compact(keepLostSince = Infinity): void {
+    while (this.count > 0) {
+      const f = this.flagBits[this.head]!;
+      if ((f & RESOLVED) === 0) break;
+      if ((f & SentFlags.LOST) !== 0 && this.times[this.head]! >= keepLostSince) break;
       this.tokens[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
       this.count--;
