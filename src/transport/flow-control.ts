@@ -129,10 +129,22 @@ export class RecvWindow {
    * `rtt` is the smoothed RTT in ms (0 when unknown: no tuning).
    */
   update(now: number, rtt: number): number {
-    this.autoTune(now, rtt);
-    const next = this.consumed + this.window;
+    const w = this.tunedWindow(now, rtt);
+    if (this.epochTime < 0 || !(rtt > 0) || w !== this.window || this.consumed - this.epochConsumed >= this.window / 2) {
+      // Start a new measurement epoch (first update, no RTT, or a judgement was made).
+      this.epochTime = now;
+      this.epochConsumed = this.consumed;
+    }
+    this.window = w;
+    const next = this.consumed + w;
     if (next > this.maxData) this.maxData = next;
     return this.maxData;
+  }
+
+  /** The value update(now, rtt) would return, without changing anything (for frame sizing). */
+  peekUpdate(now: number, rtt: number): number {
+    const next = this.consumed + this.tunedWindow(now, rtt);
+    return next > this.maxData ? next : this.maxData;
   }
 
   /** Grow the window to at least `min` (capped at maxWindow), e.g. connection ≥ 1.5 × stream. */
@@ -143,21 +155,14 @@ export class RecvWindow {
     return true;
   }
 
-  private autoTune(now: number, rtt: number): void {
-    if (this.window >= this.maxWindow) return;
-    if (this.epochTime < 0 || !(rtt > 0)) {
-      this.epochTime = now;
-      this.epochConsumed = this.consumed;
-      return;
-    }
+  /** Window after auto-tuning: doubled when a window would drain in under 2 RTT. */
+  private tunedWindow(now: number, rtt: number): number {
+    if (this.window >= this.maxWindow || this.epochTime < 0 || !(rtt > 0)) return this.window;
     const inEpoch = this.consumed - this.epochConsumed;
-    if (inEpoch < this.window / 2) return; // not enough data to judge yet
+    if (inEpoch < this.window / 2) return this.window; // not enough data to judge yet
     const elapsed = now - this.epochTime;
     // Rate inEpoch/elapsed drains a window in window·elapsed/inEpoch ms: grow if that is < 2 RTT.
-    if (elapsed * this.window < 2 * rtt * inEpoch) {
-      this.window = Math.min(this.window * 2, this.maxWindow);
-    }
-    this.epochTime = now;
-    this.epochConsumed = this.consumed;
+    if (elapsed * this.window < 2 * rtt * inEpoch) return Math.min(this.window * 2, this.maxWindow);
+    return this.window;
   }
 }

@@ -461,7 +461,7 @@ export class StreamMap {
     out.streamId = 0;
     out.errorCode = 0;
     const cr = this.connRecv;
-    if (this.maxDataPending && 1 + varintSize(cr.consumed + cr.maxWindow) <= maxBytes) {
+    if (this.maxDataPending && 1 + varintSize(cr.peekUpdate(now, rtt)) <= maxBytes) {
       this.maxDataPending = false;
       out.frameType = FT.MAX_DATA;
       out.value = cr.update(now, rtt);
@@ -793,7 +793,7 @@ export class StreamMap {
         recv.maxDataPending = false;
       } else {
         out.frameType = FT.MAX_STREAM_DATA;
-        out.value = recv.fc.consumed + recv.fc.maxWindow; // upper bound for the size check
+        out.value = recv.fc.peekUpdate(now, rtt);
         if (controlFrameSize(out) > maxBytes) return false;
         out.value = recv.takeMaxStreamData(now, rtt);
         // Keep the connection window comfortably above any stream window (quic-go: 1.5×).
