@@ -1,0 +1,65 @@
+// L3: 0-RTT anti-replay for self-contained tickets (RFC 8446 §8; RFC 9001 §9.2).
+// Two modes, both bounded in memory and both combined with the §8.3 freshness check that the
+// server applies before asking here:
+//  - 'single-use' (default): each ticket id may carry 0-RTT once while the ticket lives (§8.1,
+//    done with a used-ticket set since the tickets themselves are stateless).
+//  - 'window': each ClientHello (keyed by its PSK binder) is accepted once within a time window
+//    (§8.2 ClientHello recording); the freshness check bounds the window.
+// When the set is full the answer is "reject 0-RTT" (fail closed): the handshake still completes
+// in 1-RTT. The set is per process: a multi-process server must route a client's 0-RTT to the
+// same process or share a store, otherwise a replay to another process is accepted.
+import { toHex } from '../util/bytes.js';
+
+export type AntiReplayMode = 'single-use' | 'window';
+
+export interface AntiReplayOptions {
+  mode?: AntiReplayMode;
+  /** Most entries remembered (default 100 000). */
+  capacity?: number;
+  /** 'window' mode: how long a ClientHello is remembered (ms, default 10 000). */
+  windowMs?: number;
+}
+
+export class AntiReplay {
+  readonly mode: AntiReplayMode;
+  readonly capacity: number;
+  readonly windowMs: number;
+  /** key → expiry (ms). */
+  private readonly seen = new Map<string, number>();
+
+  constructor(opts: AntiReplayOptions = {}) {
+    this.mode = opts.mode ?? 'single-use';
+    if (this.mode !== 'single-use' && this.mode !== 'window') throw new TypeError(`opts.mode: 'single-use' or 'window', got ${String(opts.mode)}`);
+    this.capacity = opts.capacity ?? 100_000;
+    this.windowMs = opts.windowMs ?? 10_000;
+    if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError('opts.capacity: positive integer expected');
+    if (!(this.windowMs > 0)) throw new RangeError('opts.windowMs: must be positive');
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * Record a 0-RTT attempt. `ticketId` and `ticketExpiresAt` identify the ticket (single-use mode),
+   * `binder` the ClientHello (window mode). True = first sighting, 0-RTT may be accepted.
+   */
+  check(ticketId: Uint8Array, ticketExpiresAt: number, binder: Uint8Array, now: number): boolean {
+    const key = this.mode === 'single-use' ? toHex(ticketId) : toHex(binder);
+    const expiry = this.mode === 'single-use' ? ticketExpiresAt : now + this.windowMs;
+    const prev = this.seen.get(key);
+    if (prev !== undefined && prev > now) return false;
+    if (this.seen.size >= this.capacity) {
+      this.prune(now);
+      if (this.seen.size >= this.capacity) return false;
+    }
+    this.seen.delete(key);
+    this.seen.set(key, expiry);
+    return true;
+  }
+
+  /** Drop expired entries. */
+  prune(now: number): void {
+    for (const [k, exp] of this.seen) if (exp <= now) this.seen.delete(k);
+  }
+}
