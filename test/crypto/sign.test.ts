@@ -253,3 +253,29 @@ test('certificate signatures: every algorithm round trips; mismatches are false'
   t.deepEqual(defaultCertSignatureAlgorithm(keys.p256), { type: 'ecdsa', hash: 'sha256' });
   t.deepEqual(defaultCertSignatureAlgorithm(keys.rsa), { type: 'rsa-pkcs1', hash: 'sha256' });
 });
+
+test('public key import: fast paths agree with SPKI DER, reject bad points and trailing data, cache', (t) => {
+  for (const k of Object.values(keys)) {
+    const pk = publicKeyFromSpki(k.spki)!;
+    t.truthy(pk);
+    t.is(publicKeyFromSpki(k.spki.slice()), pk); // cached by content
+    const ko = createPublicKey({ key: Buffer.from(k.spki), format: 'der', type: 'spki' });
+    t.is(pk.type as string, ko.asymmetricKeyType as string);
+    t.is(pk.bits, ko.asymmetricKeyDetails?.modulusLength ?? 0);
+  }
+  // A P-256 point that is not on the curve.
+  const offCurve = keys.p256.spki.slice();
+  offCurve[offCurve.length - 1]! ^= 1;
+  t.is(publicKeyFromSpki(offCurve), null);
+  t.false(verify(offCurve, 0x0403, msg, sign(keys.p256, 0x0403, msg)));
+  // Trailing data after an RSA SPKI, and a wrong unused-bits octet.
+  const trailing = new Uint8Array(keys.rsa.spki.length + 1);
+  trailing.set(keys.rsa.spki);
+  t.is(publicKeyFromSpki(trailing), null);
+  const unused = keys.rsa.spki.slice();
+  unused[23] = 1; // the BIT STRING's unused-bits octet (30 82 01 22 | 30 0d … 05 00 | 03 82 01 0f | 00)
+  t.is(keys.rsa.spki[23], 0);
+  t.is(publicKeyFromSpki(unused), null);
+  // Ed25519 SPKI with a wrong length.
+  t.is(publicKeyFromSpki(keys.ed25519.spki.subarray(0, 43)), null);
+});
