@@ -268,7 +268,8 @@ export function randomBytes(n: number): Uint8Array {
 export function sign(key: SigningKey, scheme: number, data: Uint8Array): Uint8Array {
   const k = keyObjectOf(key);
   if (!key.schemes.includes(scheme)) {
-    throw new RangeError(`scheme: 0x${scheme.toString(16).padStart(4, '0')} cannot be used with a ${key.kind} key in TLS 1.3`);
+    const name = typeof scheme === 'number' ? `0x${scheme.toString(16).padStart(4, '0')}` : String(scheme);
+    throw new RangeError(`scheme: ${name} cannot be used with a ${key.kind} key in TLS 1.3`);
   }
   const info = TLS_SCHEMES.get(scheme)!;
   switch (info.type) {

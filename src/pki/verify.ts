@@ -13,6 +13,9 @@
 // you" without claiming it is malformed); no path to a trust anchor, an issuer that is not a CA
 // (CA:FALSE, keyUsage without keyCertSign) or pathLen exceeded → unknown_ca (48).
 // CertificateVerify failures (decrypt_error, 51) are the handshake's to report.
+// Trust anchors (RFC 5280 §6.1.1 d) are not checked for unknown critical extensions; their
+// validity, basicConstraints (when present), pathLen, keyUsage and EKU are enforced like Go does.
+// Every certificate the peer sends must parse, even unused extras (as Go's crypto/tls).
 import { verifyCertificateSignature, publicKeyFromSpki, MIN_RSA_BITS, type PublicKey } from '../crypto/sign.js';
 import { CertAlert, CertificateError } from './errors.js';
 import { parseCertificate, KeyUsage, OID, nameToString, type Certificate } from './x509.js';
@@ -182,7 +185,7 @@ function checkIssuer(st: BuildState, issuer: Certificate, child: Certificate, is
   }
   const verifier = child.signatureAlgorithm.verifier;
   if (!verifier) fail(CertAlert.unsupported_certificate, `certificate ${describe(child)} uses unsupported signature algorithm ${child.signatureAlgorithm.name}`);
-  if (st.budget-- <= 0) fail(CertAlert.bad_certificate, 'certificate path building exceeded its signature budget');
+  if (st.budget-- <= 0) fail(CertAlert.unknown_ca, 'no path to a trust anchor within the path-building budget');
   let pk = st.keys.get(issuer);
   if (pk === undefined) {
     pk = publicKeyFromSpki(issuer.spki);
