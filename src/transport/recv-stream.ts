@@ -10,6 +10,7 @@
 // STOP_SENDING). Both end equal to the final size.
 
 import { TransportError, TransportErrorCode } from '../codec/errors.js';
+import { FrameType } from '../codec/frames/frame-types.js';
 import { EMPTY } from '../util/bytes.js';
 import { RecvWindow } from './flow-control.js';
 import { Reassembly } from './reassembly.js';
@@ -29,8 +30,8 @@ export const READ_END = -1;
 /** read(): the peer reset the stream (RESET_STREAM); see `resetCode`. */
 export const READ_RESET = -2;
 
-const FRAME_RESET_STREAM = 0x04;
-const FRAME_STREAM = 0x08;
+const FRAME_RESET_STREAM = FrameType.RESET_STREAM;
+const FRAME_STREAM = FrameType.STREAM;
 const MAX_FINAL_SIZE = 2 ** 62 - 1;
 
 export interface RecvStreamOptions {

@@ -15,6 +15,7 @@
 // MAX_STREAMS so that a peer can open far more streams over time than the concurrent limit.
 
 import { TransportError, TransportErrorCode } from '../codec/errors.js';
+import { FrameType } from '../codec/frames/frame-types.js';
 import { varintSize } from '../util/bytes.js';
 import { RecvWindow, SendCredit } from './flow-control.js';
 import { RecvState, RecvStream } from './recv-stream.js';
@@ -23,19 +24,19 @@ import { SendStream, type StreamFrameInfo } from './send-stream.js';
 import { DEFAULT_URGENCY, StreamScheduler, type Schedulable } from './stream-scheduler.js';
 import { isLocallyInitiated, isUni, makeStreamId, streamIndex, StreamUsageError } from './stream-id.js';
 
-/** Frame types of the control frames this module produces and consumes (RFC 9000 §19). */
+/** Frame types of the frames this module produces and consumes (values of the codec's FrameType). */
 export const StreamFrameType = {
-  RESET_STREAM: 0x04,
-  STOP_SENDING: 0x05,
-  STREAM: 0x08,
-  MAX_DATA: 0x10,
-  MAX_STREAM_DATA: 0x11,
-  MAX_STREAMS_BIDI: 0x12,
-  MAX_STREAMS_UNI: 0x13,
-  DATA_BLOCKED: 0x14,
-  STREAM_DATA_BLOCKED: 0x15,
-  STREAMS_BLOCKED_BIDI: 0x16,
-  STREAMS_BLOCKED_UNI: 0x17,
+  RESET_STREAM: FrameType.RESET_STREAM,
+  STOP_SENDING: FrameType.STOP_SENDING,
+  STREAM: FrameType.STREAM,
+  MAX_DATA: FrameType.MAX_DATA,
+  MAX_STREAM_DATA: FrameType.MAX_STREAM_DATA,
+  MAX_STREAMS_BIDI: FrameType.MAX_STREAMS_BIDI,
+  MAX_STREAMS_UNI: FrameType.MAX_STREAMS_UNI,
+  DATA_BLOCKED: FrameType.DATA_BLOCKED,
+  STREAM_DATA_BLOCKED: FrameType.STREAM_DATA_BLOCKED,
+  STREAMS_BLOCKED_BIDI: FrameType.STREAMS_BLOCKED_BIDI,
+  STREAMS_BLOCKED_UNI: FrameType.STREAMS_BLOCKED_UNI,
 } as const;
 
 const FT = StreamFrameType;
