@@ -60,6 +60,7 @@ import {
   encodeClientHello,
   encodeFinished,
   isHelloRetryRequest,
+  type ClientHello,
   type ServerHello,
 } from './wire/messages.js';
 import {
@@ -116,6 +117,11 @@ export interface TlsClientOptions {
   maxMessageSize?: number;
   /** Extra ClientHello extensions (tests, GREASE); never pre_shared_key. Appended before pre_shared_key. */
   extraExtensions?: readonly Extension[];
+  /**
+   * Rewrite the ClientHello before it is sent (tests and interop experiments: GREASE values, foreign
+   * key shares). Applied before the PSK binder is computed; pre_shared_key must stay last.
+   */
+  mutateClientHello?: (ch: ClientHello) => ClientHello;
 }
 
 type ClientState = 'start' | 'wait-sh' | 'wait-ee' | 'wait-cert-cr' | 'wait-cert' | 'wait-cv' | 'wait-finished' | 'connected';
@@ -268,15 +274,17 @@ export class TlsClient extends TlsEngine {
         data: encodeOfferedPsks([{ identity: session.ticket, obfuscatedTicketAge: age }], [new Uint8Array(hl)]),
       });
     }
-    this.offeredExtTypes = new Set(exts.map((e) => e.type));
-    const msg = encodeClientHello({
+    let hello: ClientHello = {
       legacyVersion: ProtocolVersion.TLS12,
       random: this.chRandom!,
       sessionId: new Uint8Array(0), // RFC 9001 §8.4: no middlebox compatibility mode
       cipherSuites: this.suites.slice(),
       compressionMethods: Uint8Array.of(0),
       extensions: exts,
-    });
+    };
+    if (this.opts.mutateClientHello) hello = this.opts.mutateClientHello(hello);
+    this.offeredExtTypes = new Set(hello.extensions.map((e) => e.type));
+    const msg = encodeClientHello(hello);
     if (session) {
       // RFC 8446 §4.2.11.2: the binder covers the ClientHello up to (not including) the binders list.
       const h = suiteParams(session.suite).hash;
