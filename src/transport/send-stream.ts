@@ -196,7 +196,13 @@ export class SendStream {
       this.lost.remove(s, s + len);
       const end = s + len;
       const fin = this.finWritten && !this.finAcked && end === this.writeOffset && this.sentOffset === this.writeOffset;
-      if (fin) this.finPending = false;
+      if (fin) {
+        // The FIN may ride on a retransmission even if it was never sent before (finish() after
+        // the tail was lost): that is the Send → Data Sent transition.
+        this.finPending = false;
+        this.finSent = true;
+        this.state = SendState.DataSent;
+      }
       out.offset = s;
       out.length = len;
       out.fin = fin;

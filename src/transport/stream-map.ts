@@ -376,12 +376,11 @@ export class StreamMap {
     const s = this.streamForFrame(id, FT.STOP_SENDING, false);
     if (s === null) return;
     const send = s.send!;
-    const first = send.stopCode < 0;
     if (send.onStopSending(errorCode)) {
       this.sched.remove(s);
       this.queueCtrl(s);
+      this.events.push({ type: 'stop_sending', streamId: id, errorCode });
     }
-    if (first) this.events.push({ type: 'stop_sending', streamId: id, errorCode });
   }
 
   /** MAX_DATA frame (RFC 9000 §19.9). */

@@ -251,3 +251,32 @@ test('API misuse: write after finish, copyData outside the buffer', (t) => {
   t.throws(() => s.write(new Uint8Array(1)), { instanceOf: StreamUsageError });
   t.throws(() => s.copyData(2, 5, new Uint8Array(10), 0), { instanceOf: StreamUsageError });
 });
+
+test('finish() after the tail was lost: the FIN rides on the retransmission (Send → Data Sent)', (t) => {
+  const f = newStreamFrameInfo();
+  const s = new SendStream(0, { maxStreamData: 100 });
+  s.write(new Uint8Array(20));
+  s.nextFrame(100, Infinity, f);
+  s.onLost(0, 20, false);
+  s.finish();
+  t.true(s.nextFrame(100, Infinity, f));
+  t.deepEqual([f.offset, f.length, f.fin, f.newBytes], [0, 20, true, 0]);
+  t.is(s.state, SendState.DataSent);
+  t.false(s.nextFrame(100, Infinity, f));
+});
+
+test('usable for CRYPTO data: unlimited credit, no FIN, retransmission of lost ranges', (t) => {
+  const f = newStreamFrameInfo();
+  const crypto = new SendStream(0, { maxStreamData: Number.MAX_SAFE_INTEGER, bufferLimit: Number.MAX_SAFE_INTEGER });
+  const hello = pattern(3000, 9);
+  crypto.write(hello);
+  const frames: Array<[number, number]> = [];
+  while (crypto.nextFrame(1200, Infinity, f)) frames.push([f.offset, f.length]);
+  t.is(frames.reduce((a, [, l]) => a + l, 0), 3000);
+  crypto.onLost(frames[1]![0], frames[1]![1], false);
+  t.true(crypto.nextFrame(1200, Infinity, f));
+  t.deepEqual([f.offset, f.length, f.newBytes], [frames[1]![0], frames[1]![1], 0]);
+  for (const [o, l] of frames) crypto.onAck(o, l, false);
+  t.is(crypto.buffered, 0);
+  t.is(crypto.state, SendState.Send, 'never finished');
+});
