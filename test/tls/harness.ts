@@ -173,3 +173,40 @@ export function handshake(
 export function events<T extends TlsEvent['type']>(list: TlsEvent[], type: T): Extract<TlsEvent, { type: T }>[] {
   return list.filter((e) => e.type === type) as Extract<TlsEvent, { type: T }>[];
 }
+
+/** Split a flight into framed handshake messages. */
+export function splitMessages(flight: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let o = 0;
+  while (o + 4 <= flight.length) {
+    const len = (flight[o + 1]! << 16) | (flight[o + 2]! << 8) | flight[o + 3]!;
+    out.push(flight.slice(o, o + 4 + len));
+    o += 4 + len;
+  }
+  if (o !== flight.length) throw new Error('splitMessages: trailing bytes');
+  return out;
+}
+
+export function frameMessage(type: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + body.length);
+  out[0] = type;
+  out[1] = body.length >>> 16;
+  out[2] = (body.length >>> 8) & 0xff;
+  out[3] = body.length & 0xff;
+  out.set(body, 4);
+  return out;
+}
+
+/** Replace every message of `type` in a flight by fn(message) (framed in, framed out). */
+export function mutateFlight(flight: Uint8Array, type: number, fn: (msg: Uint8Array) => Uint8Array): Uint8Array {
+  const parts = splitMessages(flight).map((m) => (m[0] === type ? fn(m) : m));
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
