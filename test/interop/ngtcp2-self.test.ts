@@ -1,0 +1,156 @@
+// Interop harness self-test (issue 7): ngtcp2's gtlsclient against ngtcp2's gtlsserver through
+// test/interop/peers.ts. No Quiver protocol code is involved (only Quiver's self-signed certificate),
+// so a failure here is a harness or machine problem — and a missing peer FAILS here, by design.
+// Each case also proves the evidence parser the Quiver interop cases will rely on (Retry, VN, v2
+// draft, 0-RTT, key update, migration), by seeing the expected evidence between two ngtcp2s.
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  MB,
+  PEERS,
+  Scope,
+  clientFacts,
+  judgeDownload,
+  livePids,
+  makeCert,
+  makeWww,
+  pickFreeUdpPort,
+  requirePeer,
+  runGtlsClient,
+  serverStreamFinOffset,
+  startGtlsServer,
+  type CertFiles,
+  type GtlsServer,
+  type Www,
+} from './peers.js';
+
+const scope = new Scope();
+let www: Www;
+let cert: CertFiles;
+let server: GtlsServer;
+
+test.before(async () => {
+  requirePeer('gtlsclient');
+  requirePeer('gtlsserver');
+  const dir = scope.tempDir('quiver-ngtcp2-self-');
+  www = makeWww(join(dir, 'www'), { '1mb.bin': MB, '10mb.bin': 10 * MB });
+  cert = makeCert(dir);
+  server = await startGtlsServer(scope, { www: www.dir, cert });
+});
+
+function file(name: string) {
+  const f = www.files.get(name);
+  if (!f) throw new Error(`no ${name}`);
+  return f;
+}
+
+test('peers are installed where the harness looks for them', (t) => {
+  for (const name of ['gtlsclient', 'gtlsserver'] as const) t.is(requirePeer(name), PEERS[name].path);
+});
+
+test('a missing peer fails with the install command', (t) => {
+  const saved = process.env['CHROMIUM_PATH'];
+  process.env['CHROMIUM_PATH'] = '/nonexistent/chromium';
+  try {
+    const e = t.throws(() => requirePeer('chromium'));
+    t.regex(e!.message, /apt-get install -y chromium/);
+  } finally {
+    if (saved === undefined) delete process.env['CHROMIUM_PATH'];
+    else process.env['CHROMIUM_PATH'] = saved;
+  }
+});
+
+test('gtlsclient downloads 1 MB and 10 MB from gtlsserver (sha256)', async (t) => {
+  const r = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin', '/10mb.bin'] });
+  for (const name of ['1mb.bin', '10mb.bin']) {
+    const j = await judgeDownload(r, file(name));
+    t.true(j.ok, `${name}: ${j.reason}`);
+  }
+  t.log(`1 MB + 10 MB in one connection: ${r.ms.toFixed(0)} ms`);
+});
+
+test('POST 1 MB upload: server received the whole body before answering', async (t) => {
+  const s = await startGtlsServer(scope, { www: www.dir, cert, verbose: true });
+  const r = await runGtlsClient(scope, { port: s.port, paths: ['/1mb.bin'], method: 'POST', dataFile: file('1mb.bin').path });
+  const j = await judgeDownload(r, file('1mb.bin'));
+  t.true(j.ok, j.reason);
+  const end = serverStreamFinOffset(s.log(), 0);
+  // HEADERS frame + DATA frame header(s) + 1 MB body, all acknowledged by a FIN before the response.
+  t.true(end >= MB && end < MB + 4096, `request stream FIN at ${end}`);
+  await s.stop();
+});
+
+test('a judgement never trusts the exit status: nothing listening → killed by PID at the timeout, no file', async (t) => {
+  const port = await pickFreeUdpPort();
+  const r = await runGtlsClient(scope, { port, paths: ['/1mb.bin'], timeoutMs: 400 });
+  t.true(r.timedOut);
+  const j = await judgeDownload(r, file('1mb.bin'));
+  t.false(j.ok);
+  t.false(existsSync(join(r.downloadDir, '1mb.bin')) && j.size === MB);
+});
+
+test('Retry (gtlsserver -V): client log shows the Retry, content matches', async (t) => {
+  const s = await startGtlsServer(scope, { www: www.dir, cert, retry: true });
+  const r = await runGtlsClient(scope, { port: s.port, paths: ['/1mb.bin'], verbose: true });
+  t.true((await judgeDownload(r, file('1mb.bin'))).ok);
+  t.true(clientFacts(r.log).retryReceived);
+  await s.stop();
+});
+
+test('Version Negotiation (-v 0x1a2a3a4a --preferred-versions v1) and v2 draft (-v v2draft)', async (t) => {
+  const vn = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], verbose: true, extraArgs: ['--version=0x1a2a3a4a', '--preferred-versions=v1'] });
+  t.true((await judgeDownload(vn, file('1mb.bin'))).ok);
+  const f = clientFacts(vn.log);
+  t.true(f.versionNegotiationReceived);
+  t.is(f.negotiatedVersion, 1);
+  const v2 = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], verbose: true, extraArgs: ['--version=v2draft'] });
+  t.true((await judgeDownload(v2, file('1mb.bin'))).ok);
+  t.is(clientFacts(v2.log).negotiatedVersion, 0x709a50c4);
+});
+
+test('resumption + 0-RTT (--session-file/--tp-file twice): second run sends 0-RTT, not rejected', async (t) => {
+  const dir = scope.tempDir();
+  const extraArgs = [`--session-file=${join(dir, 'session.pem')}`, `--tp-file=${join(dir, 'tp.txt')}`];
+  const first = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], verbose: true, extraArgs });
+  t.true((await judgeDownload(first, file('1mb.bin'))).ok);
+  t.is(clientFacts(first.log).zeroRttPacketsSent, 0);
+  t.true(existsSync(join(dir, 'session.pem')) && existsSync(join(dir, 'tp.txt')));
+  const second = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], verbose: true, extraArgs });
+  t.true((await judgeDownload(second, file('1mb.bin'))).ok);
+  const f = clientFacts(second.log);
+  t.true(f.zeroRttPacketsSent > 0, 'no 0-RTT packet sent');
+  t.false(f.earlyDataRejected);
+});
+
+test('key update (--key-update 5ms) and 5% loss each way (-t 0.05 -r 0.05)', async (t) => {
+  const ku = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], verbose: true, extraArgs: ['--key-update=5ms'] });
+  t.true((await judgeDownload(ku, file('1mb.bin'))).ok);
+  t.true(clientFacts(ku.log).keyUpdateInitiated);
+  const loss = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], extraArgs: ['--tx-loss=0.05', '--rx-loss=0.05'] });
+  const j = await judgeDownload(loss, file('1mb.bin'));
+  t.true(j.ok, j.reason);
+});
+
+test('migration: --change-local-addr on a download; --nat-rebinding needs an upload in flight', async (t) => {
+  const mig = await runGtlsClient(scope, { port: server.port, paths: ['/10mb.bin'], verbose: true, extraArgs: ['--change-local-addr=5ms'] });
+  t.true((await judgeDownload(mig, file('10mb.bin'))).ok);
+  const fm = clientFacts(mig.log);
+  t.true(fm.localPorts.size >= 2 && fm.pathChallengesSent > 0, `ports ${[...fm.localPorts]} challenges ${fm.pathChallengesSent}`);
+  // See peers.ts: a pure download with --nat-rebinding deadlocks gtlsclient 0.12.1 itself.
+  const nat = await runGtlsClient(scope, {
+    port: server.port,
+    paths: ['/1mb.bin'],
+    verbose: true,
+    method: 'POST',
+    dataFile: file('10mb.bin').path,
+    extraArgs: ['--change-local-addr=5ms', '--nat-rebinding'],
+  });
+  t.true((await judgeDownload(nat, file('1mb.bin'))).ok);
+  t.true(clientFacts(nat.log).localPorts.size >= 2);
+});
+
+test.after.always('every peer process started here is gone after close()', async (t) => {
+  await scope.close();
+  t.deepEqual(livePids(), []);
+});
