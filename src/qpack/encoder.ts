@@ -31,6 +31,12 @@ export interface QpackEncoderOptions {
   shouldIndex?: (name: string, value: string) => boolean;
   /** Whether a field is sent as a never-indexed literal when its HeaderField has no flag (default: defaultIsSensitive). */
   isSensitive?: (name: string, value: string) => boolean;
+  /**
+   * Unacknowledged sections with dynamic references this encoder tracks at most (default 1024);
+   * beyond that new sections use the static table only, so a peer that never acknowledges cannot
+   * make the encoder's bookkeeping grow without bound.
+   */
+  maxUnacknowledgedSections?: number;
 }
 
 /** Output of encodeFieldSection. */
@@ -111,6 +117,8 @@ export class QpackEncoder {
   private readonly localMaxCapacity: number;
   private readonly shouldIndex: (name: string, value: string) => boolean;
   private readonly isSensitive: (name: string, value: string) => boolean;
+  private readonly maxUnacked: number;
+  private unacked = 0;
 
   private peerMaxCapacity = -1;
   private maxEntries = 0;
@@ -137,6 +145,7 @@ export class QpackEncoder {
     this.localMaxCapacity = max;
     this.shouldIndex = options.shouldIndex ?? defaultShouldIndex;
     this.isSensitive = options.isSensitive ?? defaultIsSensitive;
+    this.maxUnacked = options.maxUnacknowledgedSections ?? 1024;
   }
 
   /**
@@ -175,6 +184,10 @@ export class QpackEncoder {
   get knownReceivedCount(): number {
     return this.knownReceived;
   }
+  /** Field sections with dynamic references not yet acknowledged or cancelled. */
+  get unacknowledgedSections(): number {
+    return this.unacked;
+  }
   /** Streams with an unacknowledged section that references unacknowledged entries. */
   get blockingStreams(): number {
     return this.blockingStreamCount();
@@ -193,7 +206,7 @@ export class QpackEncoder {
   encodeFieldSection(streamId: number, headers: ReadonlyArray<HeaderFieldInput>): EncodedFieldSection {
     if (!Number.isSafeInteger(streamId) || streamId < 0) throw new RangeError('streamId must be a non-negative integer');
     const t = this.table;
-    const useDynamic = t.capacity > 0;
+    const useDynamic = t.capacity > 0 && this.unacked < this.maxUnacked;
     const base = t.insertCount;
     const krc = this.knownReceived;
     const canBlock = useDynamic && this.maxBlocked > 0 && (this.isStreamBlocking(streamId) || this.blockingStreamCount() < this.maxBlocked);
@@ -265,6 +278,7 @@ export class QpackEncoder {
       if (base >= ric) writePrefixInt(p, 0, 7, base - ric);
       else writePrefixInt(p, 0x80, 7, ric - base - 1);
       const rec: SectionRecord = { ric, refs: this.curRefs! };
+      this.unacked++;
       const list = this.sections.get(streamId);
       if (list) list.push(rec);
       else this.sections.set(streamId, [rec]);
@@ -329,6 +343,7 @@ export class QpackEncoder {
     if (!list) throw new QpackError(DSE, `Section Acknowledgment for stream ${streamId}, which has no unacknowledged field section`);
     const rec = list.shift()!;
     if (list.length === 0) this.sections.delete(streamId);
+    this.unacked--;
     this.release(rec);
     if (rec.ric > this.knownReceived) this.knownReceived = rec.ric;
   }
@@ -337,6 +352,7 @@ export class QpackEncoder {
     const list = this.sections.get(streamId);
     if (!list) return;
     this.sections.delete(streamId);
+    this.unacked -= list.length;
     for (const rec of list) this.release(rec);
   }
 

@@ -239,3 +239,19 @@ test('Latin-1 values (obs-text) round-trip unchanged', (t) => {
   dec.receiveEncoderStream(out.encoderStream);
   t.deepEqual(dec.decodeFieldSection(0, out.fieldSection), h);
 });
+
+test('a peer that never acknowledges cannot grow the encoder’s bookkeeping: static only past the cap', (t) => {
+  const enc = new QpackEncoder({ maxUnacknowledgedSections: 2 });
+  const dec = new QpackDecoder({ maxTableCapacity: 4096, maxBlockedStreams: 100 });
+  enc.applyPeerSettings(4096, 100);
+  const outs = [0, 4, 8].map((id) => enc.encodeFieldSection(id, [['x-a', '1']]));
+  t.is(enc.unacknowledgedSections, 2);
+  t.is(toHex(outs[2]!.fieldSection.subarray(0, 2)), '0000', 'third section uses no dynamic reference');
+  for (const [i, o] of outs.entries()) {
+    dec.receiveEncoderStream(o.encoderStream);
+    t.deepEqual(dec.decodeFieldSection(i * 4, o.fieldSection), [['x-a', '1']]);
+  }
+  enc.receiveDecoderStream(dec.takeDecoderStreamBytes());
+  t.is(enc.unacknowledgedSections, 0);
+  t.not(enc.encodeFieldSection(12, [['x-a', '1']]).fieldSection[0], 0);
+});

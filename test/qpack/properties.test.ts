@@ -148,6 +148,7 @@ test('property: encoder → decoder round trip under random delivery, blocking, 
       if (waiting.size !== 0) throw new Error(`${waiting.size} sections still blocked`);
       if (decoded + cancelled !== sections.length) throw new Error(`decoded ${decoded} + cancelled ${cancelled} ≠ ${sections.length}`);
       if (enc.blockingStreams !== 0) throw new Error('encoder still sees blocking streams');
+      if (enc.unacknowledgedSections !== 0) throw new Error('encoder still tracks unacknowledged sections');
       if (enc.knownReceivedCount !== enc.insertCount) throw new Error('inserts not all acknowledged');
       for (let abs = 0; abs < enc.insertCount; abs++) if (enc.referenceCount(abs) > 0) throw new Error(`entry ${abs} still referenced`);
       if (dec.tableSize !== enc.tableSize || dec.insertCount !== enc.insertCount) throw new Error('tables diverged');
