@@ -234,6 +234,18 @@ export class StreamMap {
     return this.streams.size;
   }
 
+  /** Counters for the connection's `stats` object. */
+  stats(): { openedLocalBidi: number; openedLocalUni: number; openedPeerBidi: number; openedPeerUni: number; closedPeer: number; active: number } {
+    return {
+      openedLocalBidi: this.localOpened[BIDI]!,
+      openedLocalUni: this.localOpened[UNI]!,
+      openedPeerBidi: this.peerOpened[BIDI]!,
+      openedPeerUni: this.peerOpened[UNI]!,
+      closedPeer: this.peerClosed[BIDI]! + this.peerClosed[UNI]!,
+      active: this.streams.size,
+    };
+  }
+
   get(id: number): Stream | undefined {
     return this.streams.get(id);
   }

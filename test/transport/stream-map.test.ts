@@ -273,6 +273,7 @@ test('stream lifecycle: read to READ_END, send acked → collected; reset → RE
     { type: 'closed', streamId: 0 },
   ]);
   t.is(m.get(0), undefined);
+  t.deepEqual(m.stats(), { openedLocalBidi: 0, openedLocalUni: 0, openedPeerBidi: 1, openedPeerUni: 0, closedPeer: 1, active: 0 });
   // Late frames for the collected stream are ignored, not errors.
   m.onStreamFrame(0, 0, Uint8Array.of(1, 2, 3), true);
   m.onMaxStreamData(0, 10_000);
