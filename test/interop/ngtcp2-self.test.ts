@@ -5,6 +5,7 @@
 // draft, 0-RTT, key update, migration), by seeing the expected evidence between two ngtcp2s.
 import test from 'ava';
 import { existsSync } from 'node:fs';
+import { UdpRelay } from '../support/udp-relay.js';
 import { join } from 'node:path';
 import {
   MB,
@@ -148,6 +149,34 @@ test('migration: --change-local-addr on a download; --nat-rebinding needs an upl
   });
   t.true((await judgeDownload(nat, file('1mb.bin'))).ok);
   t.true(clientFacts(nat.log).localPorts.size >= 2);
+});
+
+test('through the project relay: 5% loss each way (seeded), 1 MB download', async (t) => {
+  const s = await startGtlsServer(scope, { www: www.dir, cert, maxGsoDgrams: 1 });
+  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, seed: 42, both: { loss: 0.05 } });
+  scope.defer(() => relay.close());
+  const r = await runGtlsClient(scope, { port: relay.port, paths: ['/1mb.bin'], authority: `127.0.0.1:${relay.port}` });
+  const j = await judgeDownload(r, file('1mb.bin'));
+  t.true(j.ok, j.reason);
+  const st = relay.stats;
+  t.true(st.toClient.droppedLoss > 0 && st.toServer.droppedLoss >= 0);
+  t.log(`relay: to-server ${st.toServer.received} rx / ${st.toServer.droppedLoss} lost; to-client ${st.toClient.received} rx / ${st.toClient.droppedLoss} lost; ${r.ms.toFixed(0)} ms`);
+  await relay.close();
+  await s.stop();
+});
+
+test('through the project relay: NAT rebinding of the client at 30 ms during a 10 MB download', async (t) => {
+  const s = await startGtlsServer(scope, { www: www.dir, cert, maxGsoDgrams: 1 });
+  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, rebindAtMs: 30 });
+  scope.defer(() => relay.close());
+  const r = await runGtlsClient(scope, { port: relay.port, paths: ['/10mb.bin'] });
+  const j = await judgeDownload(r, file('10mb.bin'));
+  t.true(j.ok, j.reason);
+  t.is(relay.stats.rebinds, 1);
+  t.is(relay.upstreamPorts()[0]?.length, 2);
+  t.log(`rebinding: ${relay.stats.toClient.droppedOldBinding} server datagrams hit the old binding; ${r.ms.toFixed(0)} ms`);
+  await relay.close();
+  await s.stop();
 });
 
 test.after.always('every peer process started here is gone after close()', async (t) => {

@@ -1,0 +1,164 @@
+// Tests of the loopback UDP impairment relay (test/support/udp-relay.ts) with a tiny echo exchange:
+// pass-through, seeded loss (reproducible per seed), drop list, delay, reorder, duplication and
+// client-side port rebinding at time T.
+import test from 'ava';
+import dgram from 'node:dgram';
+import { UdpRelay, isLoopback, type UdpRelayOptions } from './udp-relay.js';
+
+interface Echo {
+  port: number;
+  /** Sequence numbers in arrival order, with the source port they came from. */
+  seen: Array<{ seq: number; port: number }>;
+  sock: dgram.Socket;
+}
+
+async function echoServer(): Promise<Echo> {
+  const sock = dgram.createSocket('udp4');
+  const e: Echo = { port: 0, seen: [], sock };
+  sock.on('message', (msg, rinfo) => {
+    e.seen.push({ seq: msg.readUInt32BE(0), port: rinfo.port });
+    sock.send(msg, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  e.port = sock.address().port;
+  return e;
+}
+
+interface Client {
+  sock: dgram.Socket;
+  replies: Array<{ seq: number; at: number }>;
+  sentAt: Map<number, number>;
+  send(seq: number): void;
+}
+
+async function client(relay: UdpRelay): Promise<Client> {
+  const sock = dgram.createSocket('udp4');
+  const c: Client = {
+    sock,
+    replies: [],
+    sentAt: new Map(),
+    send(seq: number) {
+      const b = Buffer.alloc(64);
+      b.writeUInt32BE(seq, 0);
+      c.sentAt.set(seq, performance.now());
+      sock.send(b, relay.port, relay.host);
+    },
+  };
+  sock.on('message', (msg) => c.replies.push({ seq: msg.readUInt32BE(0), at: performance.now() }));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return c;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function run(opts: Omit<UdpRelayOptions, 'target'>, n: number, gapMs = 0) {
+  const echo = await echoServer();
+  const relay = await UdpRelay.start({ ...opts, target: { host: '127.0.0.1', port: echo.port } });
+  const c = await client(relay);
+  for (let i = 1; i <= n; i++) {
+    c.send(i);
+    if (gapMs) await sleep(gapMs);
+    else if (i % 50 === 0) await sleep(1); // let the kernel drain
+  }
+  const maxDelay = (opts.both?.delayMs ?? 0) + (opts.toServer?.delayMs ?? 0) + (opts.toClient?.delayMs ?? 0);
+  await sleep(150 + 2 * maxDelay);
+  const stats = structuredClone(relay.stats);
+  const ports = relay.upstreamPorts();
+  await relay.close();
+  await new Promise<void>((r) => c.sock.close(() => r()));
+  const echoSeen = echo.seen;
+  await new Promise<void>((r) => echo.sock.close(() => r()));
+  return { echoSeen, replies: c.replies, sentAt: c.sentAt, stats, ports };
+}
+
+test('pass-through: every datagram reaches the server and comes back', async (t) => {
+  const r = await run({}, 200);
+  t.is(r.echoSeen.length, 200);
+  t.is(r.replies.length, 200);
+  t.deepEqual(r.echoSeen.map((x) => x.seq), Array.from({ length: 200 }, (_, i) => i + 1));
+  t.is(r.stats.toServer.forwarded, 200);
+  t.is(r.stats.toClient.forwarded, 200);
+  t.is(r.stats.flows, 1);
+});
+
+test('seeded loss: the same seed drops the same datagrams; another seed others', async (t) => {
+  const opts = (seed: number): Omit<UdpRelayOptions, 'target'> => ({ seed, toServer: { loss: 0.3 } });
+  const a = await run(opts(7), 300);
+  const b = await run(opts(7), 300);
+  const c = await run(opts(8), 300);
+  const arrived = (x: typeof a) => x.echoSeen.map((e) => e.seq).join(',');
+  t.is(arrived(a), arrived(b));
+  t.not(arrived(a), arrived(c));
+  const lossRate = a.stats.toServer.droppedLoss / 300;
+  t.true(lossRate > 0.18 && lossRate < 0.42, `loss rate ${lossRate}`);
+  t.is(a.stats.toClient.droppedLoss, 0);
+  t.is(a.replies.length, a.echoSeen.length);
+});
+
+test('loss burst cap and drop list', async (t) => {
+  const capped = await run({ seed: 3, toClient: { loss: 0.9, lossBurst: 2 } }, 90);
+  // at most 2 consecutive drops, then one passes: ≥ 1/3 of replies arrive
+  t.true(capped.replies.length >= 30, `${capped.replies.length} replies`);
+  const listed = await run({ toServer: { dropList: [1, 3, 5] } }, 10);
+  t.deepEqual(listed.echoSeen.map((e) => e.seq), [2, 4, 6, 7, 8, 9, 10]);
+  t.is(listed.stats.toServer.droppedList, 3);
+});
+
+test('delay: round trip ≥ the configured one-way delays, order kept under jitter', async (t) => {
+  const r = await run({ toServer: { delayMs: 25, jitterMs: 10 }, toClient: { delayMs: 15 } }, 40);
+  t.is(r.replies.length, 40);
+  for (const rep of r.replies) {
+    const rtt = rep.at - r.sentAt.get(rep.seq)!;
+    t.true(rtt >= 15 + 15 - 1, `rtt ${rtt.toFixed(1)} ms for #${rep.seq}`);
+  }
+  t.deepEqual(r.echoSeen.map((e) => e.seq), Array.from({ length: 40 }, (_, i) => i + 1));
+});
+
+test('reorder: some datagrams are overtaken, none is lost', async (t) => {
+  const r = await run({ seed: 11, toServer: { reorder: 0.25, reorderGapMs: 20 } }, 100, 1);
+  const order = r.echoSeen.map((e) => e.seq);
+  t.is(order.length, 100);
+  t.deepEqual([...order].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i + 1));
+  t.notDeepEqual(order, [...order].sort((x, y) => x - y));
+  t.true(r.stats.toServer.reordered > 5);
+});
+
+test('duplicate: every datagram delivered twice at probability 1', async (t) => {
+  const r = await run({ toServer: { duplicate: 1 } }, 20);
+  t.is(r.echoSeen.length, 40);
+  t.is(r.stats.toServer.duplicated, 20);
+});
+
+test('rebinding at T: the server sees a new source port; replies to the old one are dropped', async (t) => {
+  const echo = await echoServer();
+  const relay = await UdpRelay.start({ target: { host: '127.0.0.1', port: echo.port }, rebindAtMs: 80 });
+  const c = await client(relay);
+  for (let i = 1; i <= 12; i++) {
+    c.send(i);
+    await sleep(15);
+  }
+  await sleep(50);
+  const ports = [...new Set(echo.seen.map((e) => e.port))];
+  t.is(ports.length, 2, `ports ${ports}`);
+  t.deepEqual(relay.upstreamPorts(), [ports]);
+  t.is(relay.stats.rebinds, 1);
+  t.is(c.replies.length, 12);
+  // A late reply to the forgotten binding never reaches the client.
+  const before = c.replies.length;
+  echo.sock.send(Buffer.alloc(8), ports[0]!, '127.0.0.1');
+  await sleep(50);
+  t.is(c.replies.length, before);
+  t.is(relay.stats.toClient.droppedOldBinding, 1);
+  await relay.close();
+  c.sock.close();
+  echo.sock.close();
+});
+
+test('only loopback targets and listen addresses are accepted; bad options name themselves', async (t) => {
+  t.true(isLoopback('127.0.0.1') && isLoopback('127.3.2.1') && isLoopback('::1'));
+  t.false(isLoopback('10.0.0.1') || isLoopback('8.8.8.8') || isLoopback('fe80::1'));
+  await t.throwsAsync(UdpRelay.start({ target: { host: '8.8.8.8', port: 443 } }), { instanceOf: RangeError, message: /opts\.target\.host/ });
+  await t.throwsAsync(UdpRelay.start({ target: { host: '127.0.0.1', port: 443 }, listenHost: '0.0.0.0' }), { instanceOf: RangeError, message: /opts\.listenHost/ });
+  await t.throwsAsync(UdpRelay.start({ target: { host: '127.0.0.1', port: 0 } }), { instanceOf: RangeError, message: /opts\.target\.port/ });
+  await t.throwsAsync(UdpRelay.start({ target: { host: '127.0.0.1', port: 443 }, toServer: { loss: 5 } }), { instanceOf: RangeError, message: /toServer\.loss/ });
+});

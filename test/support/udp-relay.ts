@@ -1,0 +1,404 @@
+// Test support: a UDP impairment relay on loopback for interop tests and benchmarks (issue 7, case 3
+// and the NAT-rebinding case 8). It sits between a QUIC client and server and, per direction, drops
+// (seeded random loss, optional burst cap, drop list by datagram index), delays (fixed + jitter,
+// order kept), reorders (a share of datagrams held back an extra gap so later ones overtake) and
+// duplicates datagrams. It can rebind the client side at time T (and every P ms after): the server
+// then sees the same client from a new source port, and server datagrams sent to the old binding
+// are dropped, like a NAT that forgot its mapping (RFC 9000 §9.3's "NAT rebinding").
+//
+//   client ──▶ relay.port (front socket) ──▶ upstream socket (one per client flow) ──▶ target
+//   client ◀── front socket              ◀── upstream socket                      ◀── target
+//
+// Only loopback: the target and listen addresses must be in 127.0.0.0/8 or ::1.
+// Every random decision comes from a per-direction SeededRandom, so a seed reproduces which
+// datagrams of a direction were dropped, independent of how the two directions interleave.
+// Behind a relay, start gtlsserver with --max-gso-dgrams=1 for realistic per-datagram fates.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { SeededRandom } from '../../src/crypto/random.js';
+
+export interface DirectionImpairment {
+  /** Drop probability in [0, 1]. */
+  loss?: number;
+  /** At most this many consecutive random drops (then one datagram passes). Default unlimited. */
+  lossBurst?: number;
+  /** 1-based datagram indexes (per direction) to drop, e.g. the first server flight. */
+  dropList?: number[];
+  /** One-way delay in ms. */
+  delayMs?: number;
+  /** Uniform ±jitter in ms added to the delay; order is kept (a datagram never overtakes). */
+  jitterMs?: number;
+  /** Probability in [0, 1] that a datagram is held back `reorderGapMs` extra, letting later ones overtake. */
+  reorder?: number;
+  /** Extra hold-back for reordered datagrams (default 10 ms). */
+  reorderGapMs?: number;
+  /** Probability in [0, 1] that a datagram is delivered twice. */
+  duplicate?: number;
+}
+
+export interface UdpRelayOptions {
+  target: { host: string; port: number };
+  /** Listen address (default the target's loopback family: 127.0.0.1 or ::1). */
+  listenHost?: string;
+  /** Listen port (default 0: OS-picked). */
+  listenPort?: number;
+  /** Seed for all random decisions (default 1). */
+  seed?: number;
+  /** Impairment applied to both directions unless overridden below. */
+  both?: DirectionImpairment;
+  toServer?: DirectionImpairment;
+  toClient?: DirectionImpairment;
+  /** Rebind every client flow's upstream port at this time (ms since the first datagram, or since start). */
+  rebindAtMs?: number;
+  /** Then again every this many ms. */
+  rebindEveryMs?: number;
+  /** Origin of rebindAtMs: 'first-packet' (default) or 'start'. */
+  clock?: 'first-packet' | 'start';
+  /** Kernel socket buffers (default 4 MiB, DESIGN §3: the default 208 KiB drops at high rates). */
+  socketBufferBytes?: number;
+}
+
+export interface DirectionStats {
+  received: number;
+  forwarded: number;
+  bytesForwarded: number;
+  droppedLoss: number;
+  droppedList: number;
+  droppedOldBinding: number;
+  reordered: number;
+  duplicated: number;
+}
+
+export interface RelayStats {
+  seed: number;
+  toServer: DirectionStats;
+  toClient: DirectionStats;
+  flows: number;
+  rebinds: number;
+}
+
+interface Resolved {
+  loss: number;
+  lossBurst: number;
+  dropList: Set<number>;
+  delayMs: number;
+  jitterMs: number;
+  reorder: number;
+  reorderGapMs: number;
+  duplicate: number;
+}
+
+interface Pending {
+  at: number;
+  data: Buffer;
+  copies: number;
+  send: (b: Buffer) => void;
+}
+
+interface Flow {
+  client: { address: string; port: number };
+  up: dgram.Socket;
+  /** Upstream ports used so far, the current one last. */
+  ports: number[];
+}
+
+/** True for 127.0.0.0/8 and ::1 (and ::ffff:127.x). */
+export function isLoopback(host: string): boolean {
+  if (net.isIPv4(host)) return host.startsWith('127.');
+  const h = host.toLowerCase();
+  return h === '::1' || h.startsWith('::ffff:127.');
+}
+
+function checkProb(v: number | undefined, name: string): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new RangeError(`${name}: expected a probability in [0, 1], got ${v}`);
+  return v;
+}
+
+function checkMs(v: number | undefined, name: string, dflt = 0): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name}: expected a non-negative number of ms, got ${v}`);
+  return v;
+}
+
+function resolve(both: DirectionImpairment | undefined, own: DirectionImpairment | undefined, dir: string): Resolved {
+  const m = { ...both, ...own };
+  const burst = m.lossBurst ?? Infinity;
+  if (!(burst >= 1)) throw new RangeError(`${dir}.lossBurst: expected ≥ 1, got ${burst}`);
+  return {
+    loss: checkProb(m.loss, `${dir}.loss`),
+    lossBurst: burst,
+    dropList: new Set(m.dropList ?? []),
+    delayMs: checkMs(m.delayMs, `${dir}.delayMs`),
+    jitterMs: checkMs(m.jitterMs, `${dir}.jitterMs`),
+    reorder: checkProb(m.reorder, `${dir}.reorder`),
+    reorderGapMs: checkMs(m.reorderGapMs, `${dir}.reorderGapMs`, 10),
+    duplicate: checkProb(m.duplicate, `${dir}.duplicate`),
+  };
+}
+
+function newStats(): DirectionStats {
+  return { received: 0, forwarded: 0, bytesForwarded: 0, droppedLoss: 0, droppedList: 0, droppedOldBinding: 0, reordered: 0, duplicated: 0 };
+}
+
+/** One direction's impairment pipeline: decisions from its own seeded RNG, one timer for the in-order queue. */
+class Direction {
+  private readonly cfg: Resolved;
+  private readonly rng: SeededRandom;
+  readonly stats: DirectionStats;
+  private index = 0;
+  private lossRun = 0;
+  private lastAt = 0;
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly strays = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(cfg: Resolved, seed: number, stats: DirectionStats) {
+    this.cfg = cfg;
+    this.rng = new SeededRandom(seed);
+    this.stats = stats;
+  }
+
+  private random(): number {
+    return this.rng.uint32() / 0x1_0000_0000;
+  }
+
+  /** Decide the fate of one datagram and deliver it now or later through `send`. */
+  handle(data: Buffer, send: (b: Buffer) => void): void {
+    if (this.closed) return;
+    const c = this.cfg;
+    const s = this.stats;
+    s.received++;
+    this.index++;
+    if (c.dropList.has(this.index)) {
+      s.droppedList++;
+      return;
+    }
+    if (c.loss > 0) {
+      if (this.lossRun >= c.lossBurst) this.lossRun = 0;
+      else if (this.random() < c.loss) {
+        this.lossRun++;
+        s.droppedLoss++;
+        return;
+      } else this.lossRun = 0;
+    }
+    const copies = c.duplicate > 0 && this.random() < c.duplicate ? 2 : 1;
+    if (copies === 2) s.duplicated++;
+    const reordered = c.reorder > 0 && this.random() < c.reorder;
+    let delay = c.delayMs;
+    if (c.jitterMs > 0) delay = Math.max(0, delay + (this.random() * 2 - 1) * c.jitterMs);
+    const now = performance.now();
+    if (reordered) {
+      s.reordered++;
+      const t = setTimeout(() => {
+        this.strays.delete(t);
+        if (!this.closed) this.deliver(data, copies, send);
+      }, delay + c.reorderGapMs);
+      this.strays.add(t);
+      return;
+    }
+    if (delay === 0 && this.head === this.queue.length) {
+      this.deliver(data, copies, send);
+      return;
+    }
+    // In-order delivery: never earlier than the previous in-order datagram.
+    const at = Math.max(now + delay, this.lastAt);
+    this.lastAt = at;
+    this.queue.push({ at, data, copies, send });
+    if (this.timer === undefined) this.arm();
+  }
+
+  private deliver(data: Buffer, copies: number, send: (b: Buffer) => void): void {
+    for (let i = 0; i < copies; i++) {
+      send(data);
+      this.stats.forwarded++;
+      this.stats.bytesForwarded += data.length;
+    }
+  }
+
+  private arm(): void {
+    const next = this.queue[this.head];
+    if (!next) return;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, next.at - performance.now()));
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (this.closed) return;
+    const now = performance.now();
+    while (this.head < this.queue.length && this.queue[this.head]!.at <= now + 0.5) {
+      const p = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as Pending;
+      this.deliver(p.data, p.copies, p.send);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else {
+      if (this.head > 1024) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.arm();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const t of this.strays) clearTimeout(t);
+    this.strays.clear();
+  }
+}
+
+export class UdpRelay {
+  /** Address clients send to. */
+  readonly host: string;
+  readonly port: number;
+  readonly stats: RelayStats;
+  private readonly target: { host: string; port: number };
+  private readonly front: dgram.Socket;
+  private readonly family: 'udp4' | 'udp6';
+  private readonly flows = new Map<string, Flow>();
+  private readonly toServer: Direction;
+  private readonly toClient: Direction;
+  private readonly opts: UdpRelayOptions;
+  private readonly bufferBytes: number;
+  private readonly startedAt = performance.now();
+  private t0: number | null = null;
+  private rebindTimer: NodeJS.Timeout | undefined;
+  private readonly retired: dgram.Socket[] = [];
+  private closed = false;
+
+  private constructor(opts: UdpRelayOptions, front: dgram.Socket, family: 'udp4' | 'udp6', bufferBytes: number) {
+    this.opts = opts;
+    this.front = front;
+    this.family = family;
+    this.bufferBytes = bufferBytes;
+    this.target = { host: opts.target.host, port: opts.target.port };
+    const seed = opts.seed ?? 1;
+    this.stats = { seed, toServer: newStats(), toClient: newStats(), flows: 0, rebinds: 0 };
+    this.toServer = new Direction(resolve(opts.both, opts.toServer, 'toServer'), seed * 2 + 1, this.stats.toServer);
+    this.toClient = new Direction(resolve(opts.both, opts.toClient, 'toClient'), seed * 2 + 2, this.stats.toClient);
+    const a = front.address();
+    this.host = a.address;
+    this.port = a.port;
+  }
+
+  /** Bind the relay; resolves once it is ready to forward. */
+  static async start(opts: UdpRelayOptions): Promise<UdpRelay> {
+    if (!opts || !opts.target) throw new TypeError('opts.target: expected { host, port }');
+    const { host, port } = opts.target;
+    if (typeof host !== 'string' || !net.isIP(host) || !isLoopback(host)) throw new RangeError(`opts.target.host: only loopback addresses are allowed, got ${host}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`opts.target.port: expected 1..65535, got ${port}`);
+    const family = net.isIPv6(host) ? 'udp6' : 'udp4';
+    const listenHost = opts.listenHost ?? (family === 'udp6' ? '::1' : '127.0.0.1');
+    if (!net.isIP(listenHost) || !isLoopback(listenHost)) throw new RangeError(`opts.listenHost: only loopback addresses are allowed, got ${listenHost}`);
+    if ((net.isIPv6(listenHost) ? 'udp6' : 'udp4') !== family) throw new RangeError('opts.listenHost: must be of the same address family as the target');
+    const rebindAt = opts.rebindAtMs;
+    if (rebindAt !== undefined) checkMs(rebindAt, 'opts.rebindAtMs');
+    if (opts.rebindEveryMs !== undefined && !(opts.rebindEveryMs > 0)) throw new RangeError(`opts.rebindEveryMs: expected > 0, got ${opts.rebindEveryMs}`);
+    // Validate impairments before binding anything.
+    resolve(opts.both, opts.toServer, 'toServer');
+    resolve(opts.both, opts.toClient, 'toClient');
+    const bufferBytes = opts.socketBufferBytes ?? 4 * 1024 * 1024;
+    const front = dgram.createSocket({ type: family, recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
+    await new Promise<void>((res, rej) => {
+      front.once('error', rej);
+      front.bind(opts.listenPort ?? 0, listenHost, () => {
+        front.off('error', rej);
+        res();
+      });
+    });
+    const relay = new UdpRelay(opts, front, family, bufferBytes);
+    front.on('message', (msg, rinfo) => relay.fromClient(msg, rinfo));
+    front.on('error', () => {
+      /* ICMP-induced errors on an unconnected socket are not fatal for a relay */
+    });
+    if (opts.clock === 'start') {
+      relay.t0 = relay.startedAt;
+      relay.scheduleRebind();
+    }
+    return relay;
+  }
+
+  /** Upstream ports (as the server sees them) per client flow, oldest first. */
+  upstreamPorts(): number[][] {
+    return [...this.flows.values()].map((f) => [...f.ports]);
+  }
+
+  private fromClient(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.closed) return;
+    if (this.t0 === null) {
+      this.t0 = performance.now();
+      this.scheduleRebind();
+    }
+    const key = `${rinfo.address}|${rinfo.port}`;
+    let flow = this.flows.get(key);
+    if (!flow) {
+      flow = { client: { address: rinfo.address, port: rinfo.port }, up: undefined as unknown as dgram.Socket, ports: [] };
+      this.openUpstream(flow);
+      this.flows.set(key, flow);
+      this.stats.flows++;
+    }
+    const f = flow;
+    this.toServer.handle(msg, (b) => f.up.send(b, this.target.port, this.target.host));
+  }
+
+  private openUpstream(flow: Flow): void {
+    const up = dgram.createSocket({ type: this.family, recvBufferSize: this.bufferBytes, sendBufferSize: this.bufferBytes });
+    up.on('message', (msg) => {
+      if (this.closed) return;
+      if (flow.up !== up) {
+        this.stats.toClient.droppedOldBinding++;
+        return;
+      }
+      this.toClient.handle(msg, (b) => this.front.send(b, flow.client.port, flow.client.address));
+    });
+    up.on('error', () => {
+      /* see front */
+    });
+    up.bind(0, this.family === 'udp6' ? '::1' : '127.0.0.1', () => flow.ports.push(up.address().port));
+    flow.up = up;
+  }
+
+  /** Rebind every flow now: new upstream port; server datagrams to the old one are dropped. */
+  rebind(): void {
+    if (this.closed) return;
+    for (const flow of this.flows.values()) {
+      const old = flow.up;
+      this.openUpstream(flow);
+      this.retired.push(old); // kept open so late datagrams are counted as droppedOldBinding
+      this.stats.rebinds++;
+    }
+  }
+
+  private scheduleRebind(): void {
+    const at = this.opts.rebindAtMs;
+    if (at === undefined || this.t0 === null) return;
+    const wait = Math.max(0, this.t0 + at - performance.now());
+    this.rebindTimer = setTimeout(() => {
+      this.rebind();
+      const every = this.opts.rebindEveryMs;
+      if (every !== undefined && !this.closed) this.rebindTimer = setInterval(() => this.rebind(), every);
+    }, wait);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.rebindTimer) clearTimeout(this.rebindTimer);
+    this.toServer.close();
+    this.toClient.close();
+    const sockets = [this.front, ...this.retired, ...[...this.flows.values()].map((f) => f.up)];
+    await Promise.all(sockets.map((s) => new Promise<void>((res) => {
+      try {
+        s.close(() => res());
+      } catch {
+        res();
+      }
+    })));
+  }
+}
