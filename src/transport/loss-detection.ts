@@ -509,7 +509,6 @@ export class LossDetection {
     const rtt = this.rtt;
     let lossDelay = this.timeThreshold * Math.max(rtt.latestRtt, rtt.smoothedRtt);
     if (lossDelay < GRANULARITY) lossDelay = GRANULARITY;
-    const lostSendTime = now - lossDelay;
     const st = this.spaces[space]!;
     const pcEnabled = rtt.hasSample;
     const pcDuration = pcEnabled ? rtt.persistentCongestionDuration(this.maxAckDelayMs, this.persistentCongestionThreshold) : 0;
@@ -527,7 +526,9 @@ export class LossDetection {
       }
       if (f & SentFlags.LOST) continue;
       const t = st.timeSentAt(j);
-      if (t <= lostSendTime || largest >= pn + this.packetThreshold) {
+      // Compared as t + delay ≤ now (not t ≤ now − delay) so that a timer set to t + delay
+      // finds the packet lost at exactly that time despite floating-point rounding.
+      if (t + lossDelay <= now || largest >= pn + this.packetThreshold) {
         out.push(space, pn, st.sizeAt(j), t, f, st.tokenAt(j));
         st.markLost(j);
         if (

@@ -92,6 +92,24 @@ test('time threshold uses latest_rtt when it exceeds smoothed_rtt', (t) => {
   t.is(ld.getLossDetectionTimer(), 100 + (9 / 8) * 300);
 });
 
+test('time-threshold timer fires exactly at send time + delay despite float rounding (regression)', (t) => {
+  // (636.023 + 277.227) − 277.227 < 636.023 in binary floating point.
+  const ld = mk();
+  ld.onHandshakeConfirmed(0);
+  send(ld, APP, 0, 0);
+  ld.onAckReceived(APP, [0, 0], 0, 246.424);
+  t.is(ld.rtt.smoothedRtt, 246.424);
+  send(ld, APP, 1, 636.023);
+  send(ld, APP, 2, 650, { ackEliciting: false }); // PADDING only: in flight, no RTT sample
+  ld.onAckReceived(APP, [2, 2], 0, 700);
+  const at = ld.getLossDetectionTimer();
+  t.is(at, 636.023 + 1.125 * 246.424);
+  const r = ld.onLossDetectionTimeout(at);
+  t.is(r.kind, TimeoutKind.LOSS);
+  t.deepEqual(pns(r.lost), [1]);
+  t.is(ld.getLossDetectionTimer(), Infinity);
+});
+
 test('time threshold never below kGranularity', (t) => {
   const ld = mk();
   ld.onHandshakeConfirmed(0);
