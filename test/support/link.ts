@@ -85,6 +85,7 @@ export class Link {
   readonly counters: LinkCounters;
   private readonly rng: SeededRandom;
   private burstLeft = 0;
+  private burstEnded = false;
   private queueFreeAt = 0;
   private queuedBytes: Array<{ until: number; bytes: number }> = [];
   private lastArrival = -Infinity;
@@ -210,14 +211,23 @@ export class Link {
     }
     if (this.burstLeft > 0) {
       this.burstLeft--;
+      if (this.burstLeft === 0) this.burstEnded = true; // only reachable with cap > 1
       return true;
     }
+    if (this.burstEnded) {
+      // One datagram passes between bursts, so no run of losses exceeds the cap.
+      this.burstEnded = false;
+      return false;
+    }
     const cap = Math.max(1, Math.floor(c.lossBurst ?? 1));
-    // Bursts of uniform length 1..cap (mean (cap+1)/2): start one at loss/mean per datagram, so the
-    // long-run rate is `loss` (slightly above it for large rates).
-    const startProbability = Math.min(1, c.loss / ((cap + 1) / 2));
+    // Bursts of uniform length 1..cap (mean m = (cap+1)/2), each followed by one delivered datagram
+    // when cap > 1. Starting a burst with probability s per eligible datagram loses a fraction
+    // s·m / (1 + s·m) of them, so s = loss / (m·(1 − loss)) gives the long-run rate `loss`.
+    const m = (cap + 1) / 2;
+    const startProbability = cap === 1 ? c.loss : Math.min(1, c.loss / (m * (1 - c.loss)));
     if (this.random() < startProbability) {
       this.burstLeft = Math.floor(this.random() * cap); // this one plus 0..cap-1 more
+      this.burstEnded = cap > 1 && this.burstLeft === 0;
       return true;
     }
     return false;
