@@ -199,6 +199,20 @@ test('client: PTO backoff survives Initial ACKs, anti-deadlock PTO without packe
   t.is(ld.getLossDetectionTimer(), Infinity);
 });
 
+test('client: explicit onPeerAddressValidated / handshake confirmation end the anti-deadlock PTO', (t) => {
+  for (const how of ['validated', 'confirmed'] as const) {
+    const ld = mk({ isServer: false });
+    send(ld, INITIAL, 0, 0);
+    ld.onAckReceived(INITIAL, [0, 0], 0, 50);
+    t.false(ld.peerCompletedAddressValidation());
+    t.is(ld.getLossDetectionTimer(), 50 + 50 + 4 * 25, 'anti-deadlock timer armed');
+    if (how === 'validated') ld.onPeerAddressValidated(60);
+    else ld.onHandshakeConfirmed(60);
+    t.true(ld.peerCompletedAddressValidation());
+    t.is(ld.getLossDetectionTimer(), Infinity);
+  }
+});
+
 test('server at the amplification limit arms no PTO; unblocking re-arms (RFC 9002 §6.2.2.1)', (t) => {
   const ld = mk({ isServer: true });
   send(ld, INITIAL, 0, 0);
