@@ -363,6 +363,8 @@ export class LossDetection {
    *   ranges disjoint and descending (what the ACK frame's gaps encode).
    * @param ackDelay the decoded ACK Delay in ms (ack_delay_exponent applied).
    * @param ecn the ECN counts of an ACK_ECN frame (type 0x03), or null/undefined.
+   * @param rangeCount pairs to read from `ranges` (default: all of it), so the frame codec's
+   *   reused array can be passed as is (AckFrame.ranges / AckFrame.rangeCount).
    * @throws TransportError PROTOCOL_VIOLATION when a range acknowledges a packet never sent or a
    *   skipped packet number (RFC 9000 §13.1); FRAME_ENCODING_ERROR for malformed ranges.
    */
@@ -372,13 +374,16 @@ export class LossDetection {
     ackDelay: number,
     now: number,
     ecn?: EcnCounts | null,
+    rangeCount?: number,
   ): AckResult {
     checkSpace(space);
     checkTime(now);
     const r = this.ackResult;
     r.reset();
-    const n = ranges.length;
-    if (n < 2 || (n & 1) !== 0) throw new TypeError(`ranges must hold [smallest, largest] pairs, got length ${n}`);
+    const n = rangeCount === undefined ? ranges.length : 2 * rangeCount;
+    if (n < 2 || (n & 1) !== 0 || n > ranges.length) {
+      throw new TypeError(`ranges must hold [smallest, largest] pairs (${n / 2} of ${ranges.length / 2})`);
+    }
     let prevSmallest = Infinity;
     for (let i = 0; i < n; i += 2) {
       const lo = ranges[i]!;

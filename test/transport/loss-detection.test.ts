@@ -288,6 +288,10 @@ test('malformed ranges → FRAME_ENCODING_ERROR; wrong shape → TypeError', (t)
     t.is(e.errorCode, TransportErrorCode.FRAME_ENCODING_ERROR);
   }
   t.throws(() => ld.onAckReceived(APP, [1], 0, 1), { instanceOf: TypeError });
+  t.throws(() => ld.onAckReceived(APP, [1, 2], 0, 1, null, 2), { instanceOf: TypeError });
+  // rangeCount reads a prefix of a longer (reused) array; stale pairs after it are ignored.
+  const r = ld.onAckReceived(APP, [8, 9, 4, 5, 99, 0], 0, 1, null, 2);
+  t.deepEqual(pns(r.acked), [8, 9, 4, 5]);
   t.throws(() => ld.onAckReceived(5, [1, 1], 0, 1), { instanceOf: RangeError });
 });
 
