@@ -25,13 +25,13 @@ export interface Ca {
   readonly name: string;
 }
 
-export function makeCa(name = 'Quiver Test CA', kind: SigningKeyKind = 'ec-p256'): Ca {
+export function makeCa(name = 'Quiver Test CA', kind: SigningKeyKind = 'ec-p256', now = NOW): Ca {
   const key = generateSigningKey(kind);
   const der = buildCertificate({
     serial: serial(),
     subject: [['CN', name]],
-    notBefore: NOW - 30 * DAY,
-    notAfter: NOW + 365 * DAY,
+    notBefore: now - 30 * DAY,
+    notAfter: now + 365 * DAY,
     publicKey: key.spki,
     issuerKey: key,
     basicConstraints: { ca: true, critical: true },
@@ -48,6 +48,8 @@ export interface LeafOptions {
   notAfter?: number;
   purpose?: 'server' | 'client';
   key?: SigningKey;
+  /** Validity is centred on this time (default NOW). */
+  now?: number;
 }
 
 /** A leaf issued by `ca`, returned as a CertifiedKey (chain = [leaf]; the CA is the anchor). */
@@ -60,8 +62,8 @@ export function makeLeaf(ca: Ca, o: LeafOptions = {}): CertifiedKey {
     serial: serial(),
     subject: [['CN', hosts[0] ?? 'client']],
     issuer: [['CN', ca.name]],
-    notBefore: o.notBefore ?? NOW - DAY,
-    notAfter: o.notAfter ?? NOW + 30 * DAY,
+    notBefore: o.notBefore ?? (o.now ?? NOW) - DAY,
+    notAfter: o.notAfter ?? (o.now ?? NOW) + 30 * DAY,
     publicKey: key.spki,
     issuerKey: ca.key,
     subjectAltNames: { dns, ip },
