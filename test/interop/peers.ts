@@ -221,7 +221,40 @@ function socketInodes(pid: number): Set<string> {
   return out;
 }
 
-/** True when process `pid` owns a UDP socket bound to host:port (Linux /proc/net/udp{,6}). */
+/** `pid` and all its descendants (from /proc/PID/stat parent links). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [pid];
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop()!;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * True when process `pid` (or one of its descendants: a CLI may hand the socket to a child) owns a
+ * UDP socket bound to host:port (Linux /proc/net/udp{,6} + /proc/PID/fd).
+ */
 export function processBoundUdp(pid: number, host: string, port: number): boolean {
   const table = host.includes(':') ? '/proc/net/udp6' : '/proc/net/udp';
   const want = `${hexAddr(host)}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -231,12 +264,14 @@ export function processBoundUdp(pid: number, host: string, port: number): boolea
   } catch {
     return false;
   }
-  const inodes = socketInodes(pid);
+  const bound = new Set<string>();
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f[1] === want && f[9] !== undefined && inodes.has(f[9])) return true;
+    if (f[1] === want && f[9] !== undefined) bound.add(f[9]);
   }
-  return false;
+  if (bound.size === 0) return false;
+  const owns = (p: number) => [...socketInodes(p)].some((i) => bound.has(i));
+  return owns(pid) || processTree(pid).some((p) => p !== pid && owns(p));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +366,8 @@ export function makeCert(dir: string, hosts?: string[]): CertFiles {
   return { certPath, keyPath, certPem: s.certPem, keyPem: s.keyPem, spki: s.spkiSha256Base64 };
 }
 
-function tail(path: string, max = 2000): string {
+/** The last `max` characters of a log file (for failure messages). */
+export function tail(path: string, max = 2000): string {
   try {
     const size = statSync(path).size;
     const text = readFileSync(path, 'utf8');
@@ -363,7 +399,32 @@ export interface GtlsServerOptions {
   readyTimeoutMs?: number;
 }
 
-export interface GtlsServer {
+
+/** Spawn `cmd args` with stdout+stderr into `logPath`, tracked by PID and owned by `scope`. */
+export function spawnLogged(scope: Scope, cmd: string, args: string[], logPath: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  const fd = openSync(logPath, 'w');
+  let child: ChildProcess;
+  try {
+    child = spawn(cmd, args, { stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
+  } finally {
+    closeSync(fd);
+  }
+  track(child);
+  scope.adopt(child);
+  return child;
+}
+
+/** Wait until `child` owns a UDP socket on host:port; false when it exited or the time ran out. */
+export async function waitForUdpBind(child: ChildProcess, host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    if (processBoundUdp(child.pid!, host, port)) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+export interface UdpServerProcess {
   host: string;
   port: number;
   pid: number;
@@ -373,13 +434,57 @@ export interface GtlsServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Start a UDP server process on an OS-picked free port (or `fixedPort`), retrying on a fresh port
+ * when it exits or does not bind in time (a collision). `argsFor(port)` builds the command line.
+ */
+export async function startUdpServer(
+  scope: Scope,
+  o: { what: string; cmd: string; argsFor: (port: number) => string[]; host: string; fixedPort?: number; logDir: string; readyTimeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<UdpServerProcess> {
+  const errors: string[] = [];
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const port = o.fixedPort ?? (await pickFreeUdpPort(o.host));
+    const logPath = join(o.logDir, `${o.what}-${port}-${attempt}.log`);
+    const child = spawnLogged(scope, o.cmd, o.argsFor(port), logPath, o.env);
+    if (await waitForUdpBind(child, o.host, port, o.readyTimeoutMs ?? 5000)) {
+      return { host: o.host, port, pid: child.pid!, child, logPath, log: () => readFileSync(logPath, 'utf8'), stop: () => killProcess(child) };
+    }
+    await killProcess(child);
+    errors.push(`attempt ${attempt} (port ${port}): ${child.exitCode !== null ? `exited ${child.exitCode}` : 'not bound in time'}: ${tail(logPath, 400).trim()}`);
+    if (o.fixedPort !== undefined) break;
+  }
+  throw new Error(`${o.what} did not start: ${o.cmd}\n${errors.join('\n')}`);
+}
+
+export type GtlsServer = UdpServerProcess;
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  /** Wall time from spawn to exit. */
+  ms: number;
+}
+
+/** Run a command to completion (output into `logPath`); kill it by PID after `timeoutMs`. */
+export async function runToExit(scope: Scope, cmd: string, args: string[], logPath: string, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<ExitInfo> {
+  const t0 = performance.now();
+  const child = spawnLogged(scope, cmd, args, logPath, env);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void killProcess(child, 500);
+  }, timeoutMs);
+  const { code, signal } = await exited(child);
+  clearTimeout(timer);
+  return { code, signal, timedOut, ms: performance.now() - t0 };
+}
+
 export async function startGtlsServer(scope: Scope, o: GtlsServerOptions): Promise<GtlsServer> {
   const bin = requirePeer('gtlsserver');
   const host = o.host ?? '127.0.0.1';
-  const logDir = o.logDir ?? scope.tempDir('quiver-gtlsserver-');
-  const errors: string[] = [];
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const port = o.port ?? (await pickFreeUdpPort(host));
+  const argsFor = (port: number): string[] => {
     const args = [o.verbose ? '--no-quic-dump' : '-q'];
     if (o.verbose) args.push('--no-http-dump');
     args.push(`--htdocs=${o.www}`);
@@ -387,24 +492,17 @@ export async function startGtlsServer(scope: Scope, o: GtlsServerOptions): Promi
     if (o.maxGsoDgrams !== undefined) args.push(`--max-gso-dgrams=${o.maxGsoDgrams}`);
     if (o.qlogDir) args.push(`--qlog-dir=${o.qlogDir}`);
     args.push(...(o.extraArgs ?? []), host, String(port), o.cert.keyPath, o.cert.certPath);
-    const logPath = join(logDir, `gtlsserver-${port}-${attempt}.log`);
-    const fd = openSync(logPath, 'w');
-    const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    const pid = track(child);
-    scope.adopt(child);
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 5000);
-    while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      if (processBoundUdp(pid, host, port)) {
-        return { host, port, pid, child, logPath, log: () => readFileSync(logPath, 'utf8'), stop: () => killProcess(child) };
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await killProcess(child);
-    errors.push(`attempt ${attempt} (port ${port}): ${child.exitCode !== null ? `exited ${child.exitCode}` : 'not bound in time'}: ${tail(logPath, 400).trim()}`);
-    if (o.port !== undefined) break;
-  }
-  throw new Error(`gtlsserver did not start: ${bin}\n${errors.join('\n')}`);
+    return args;
+  };
+  return startUdpServer(scope, {
+    what: 'gtlsserver',
+    cmd: bin,
+    argsFor,
+    host,
+    logDir: o.logDir ?? scope.tempDir('quiver-gtlsserver-'),
+    ...(o.port !== undefined ? { fixedPort: o.port } : {}),
+    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,20 +553,7 @@ export async function runGtlsClient(scope: Scope, o: GtlsClientOptions): Promise
   if (o.dataFile) args.push(`--data=${o.dataFile}`);
   args.push(...(o.extraArgs ?? []), host, String(o.port), ...urls);
   const logPath = join(work, 'gtlsclient.log');
-  const fd = openSync(logPath, 'w');
-  const t0 = performance.now();
-  const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  track(child);
-  scope.adopt(child);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void killProcess(child, 500);
-  }, o.timeoutMs ?? 30_000);
-  const { code, signal } = await exited(child);
-  clearTimeout(timer);
-  const ms = performance.now() - t0;
+  const { code, signal, timedOut, ms } = await runToExit(scope, bin, args, logPath, o.timeoutMs ?? 30_000);
   return { code, signal, timedOut, ms, downloadDir, logPath, log: readFileSync(logPath, 'utf8'), args };
 }
 
