@@ -107,6 +107,8 @@ export interface TlsClientOptions {
   ca?: readonly Uint8Array[] | TrustStore;
   /** false: skip chain and name validation (tests, tools). The CertificateVerify is still checked. */
   rejectUnauthorized?: boolean;
+  /** Same as rejectUnauthorized: false. */
+  insecure?: boolean;
   /** Client certificate for servers that request one. */
   certificate?: CertifiedKey;
   /** A session from an earlier 'session-ticket' event to resume. */
@@ -529,7 +531,7 @@ export class TlsClient extends TlsEngine {
       hostname: this.sni,
       now,
       purpose: 'server',
-      insecure: this.opts.rejectUnauthorized === false,
+      insecure: this.opts.rejectUnauthorized === false || this.opts.insecure === true,
     });
     this.peerChain = chain;
     this.transcript.add(msg.raw);

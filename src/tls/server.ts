@@ -92,6 +92,8 @@ export interface EarlyDataContext {
   readonly appData: Uint8Array;
   /** The client's view of the ticket age (ms). */
   readonly ticketAgeMs: number;
+  /** The quic_transport_parameters of this ClientHello (RFC 9001 §4.6.2 comparisons). */
+  readonly clientTransportParameters: Uint8Array;
 }
 
 export interface EarlyDataOptions {
@@ -482,7 +484,9 @@ export class TlsServer extends TlsEngine {
     const tolerance = ed.ageToleranceMs ?? 10_000;
     if (clientAge >= st.lifetime * 1000 || Math.abs(serverAge - clientAge) > tolerance) return false;
     if (!ed.antiReplay.check(st.id, st.createdAt + st.lifetime * 1000, p.psks!.binders[0]!, now)) return false;
-    if (ed.accept && !ed.accept({ alpn, serverName: st.serverName, appData: st.appData, ticketAgeMs: clientAge })) return false;
+    if (ed.accept && !ed.accept({ alpn, serverName: st.serverName, appData: st.appData, ticketAgeMs: clientAge, clientTransportParameters: p.tp! })) {
+      return false;
+    }
     return true;
   }
 

@@ -141,6 +141,8 @@ test('IP literal server name: no SNI sent, certificate matched on its IP SAN', (
 test('insecure client (rejectUnauthorized: false) accepts an unknown issuer but still checks CertificateVerify', (t) => {
   const { client } = handshake(clientOptions({ ca: [], rejectUnauthorized: false, serverName: 'other.example' }), serverOptions());
   t.truthy(client.handshakeInfo);
+  const b = handshake(clientOptions({ ca: [], insecure: true }), serverOptions());
+  t.truthy(b.client.handshakeInfo);
 });
 
 test('deterministic: the same seeds give byte-identical hellos and handshake secrets', (t) => {

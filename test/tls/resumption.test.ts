@@ -10,7 +10,7 @@ import { EncryptionLevel } from '../../src/tls/types.js';
 import { TlsAlert } from '../../src/tls/wire/alert.js';
 import { NamedGroup } from '../../src/tls/wire/constants.js';
 import { TlsServer, type TlsServerOptions } from '../../src/tls/server.js';
-import { NOW, clientOptions, events, handshake, serverOptions, SERVER_TP } from './harness.js';
+import { NOW, CLIENT_TP, clientOptions, events, handshake, serverOptions, SERVER_TP } from './harness.js';
 
 const APP = Uint8Array.of(9, 9, 9);
 
@@ -137,12 +137,13 @@ test('0-RTT: the application hook sees the ticket appData and can refuse', (t) =
       antiReplay: new AntiReplay(),
       accept: (ctx) => {
         seen.push(ctx.appData);
+        seen.push(ctx.clientTransportParameters);
         return false;
       },
     },
   };
   const { client, r } = handshake(clientOptions({ session, earlyData: true }), so2, NOW + 2000);
-  t.deepEqual(seen, [APP]);
+  t.deepEqual(seen, [APP, CLIENT_TP]);
   t.deepEqual(events(r.clientEvents, 'early-data'), [{ type: 'early-data', accepted: false }]);
   t.true(client.handshakeInfo!.resumed, 'still resumed in 1-RTT');
   t.false(client.handshakeInfo!.earlyDataAccepted);
