@@ -53,6 +53,12 @@ import type { ConnState } from './state.js';
 import type { SendInfo } from './types.js';
 
 const AEAD_TAG = 16;
+/**
+ * Pacing horizon (ms): datagrams may be handed out this far ahead of their release time. Beyond it
+ * send() holds back congestion-controlled data and arms the pacing timer instead, so that queued
+ * datagrams never wait long and an unpaced ACK can never overtake paced data (no self-reordering).
+ */
+export const PACING_HORIZON = 1;
 /** The smallest datagram worth building (a short header, a few frame bytes and the tag). */
 const MIN_DATAGRAM = 40;
 /** ACK-only packets in a row before one carries a PING so the peer acknowledges (RFC 9000 §13.2.1). */
@@ -144,6 +150,14 @@ export function buildDatagram(st: ConnState, out: Uint8Array, now: number): Send
   budget.path = path;
   budget.initialAckEliciting = limit >= 1200;
   if (!probing && budget.cc && window < limit) limit = window;
+  if (!probing && budget.cc && st.handshakeConfirmed) {
+    // RFC 9002 §7.7: pace ack-eliciting packets; ACKs still go out meanwhile.
+    const t = st.pacer.releaseTime(now, limit, st.ld.cc.congestionWindow, st.ld.rtt.smoothedRtt);
+    if (t > now + PACING_HORIZON) {
+      budget.cc = false;
+      st.pacingWakeup = t - PACING_HORIZON;
+    }
+  }
 
   const w = st.writer;
   w.reset(out, 0, limit);
@@ -181,6 +195,9 @@ function finishDatagram(st: ConnState, list: Pending[], count: number, length: n
     release = st.pacer.releaseTime(now, length, cc.congestionWindow, srtt);
     st.pacer.onPacketSent(release, length, cc.congestionWindow, srtt);
   }
+  // Release times never go backwards: a later datagram must not overtake an earlier paced one.
+  if (release < st.lastRelease) release = st.lastRelease;
+  st.lastRelease = release;
   const sendTime = release > now ? release : now;
   let wroteHandshake = false;
   for (let i = 0; i < count; i++) {

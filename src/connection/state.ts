@@ -150,6 +150,10 @@ export class ConnState {
   pingPending = false;
   /** PTO probes owed per space (RFC 9002 §6.2.4). */
   readonly probes = [0, 0, 0];
+  /** When paced data may go again (send() held it back), Infinity when not waiting. */
+  pacingWakeup = Infinity;
+  /** Release time of the last datagram handed out (monotonic). */
+  lastRelease = 0;
   /** ACK-only packets sent since the last ack-eliciting one (RFC 9000 §13.2.1: elicit now and then). */
   ackOnlyRun = 0;
 

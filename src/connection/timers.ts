@@ -18,6 +18,7 @@ export function nextTimeout(st: ConnState): number {
   if (st.oneRtt !== null && st.oneRtt.prevDiscardAt < t) t = st.oneRtt.prevDiscardAt;
   if (st.zeroRttDiscardAt < t) t = st.zeroRttDiscardAt;
   if (st.keepAliveDeadline < t) t = st.keepAliveDeadline;
+  if (st.pacingWakeup < t) t = st.pacingWakeup;
   const p = nextPathTimeout(st);
   if (p < t) t = p;
   return t;
@@ -35,6 +36,7 @@ export function onTimeout(st: ConnState, now: number): void {
       idleTimeout(st, now);
       return;
     }
+    if (now >= st.pacingWakeup) st.pacingWakeup = Infinity;
     if (now >= st.ld.getLossDetectionTimer()) onLossTimer(st, now);
     if (st.oneRtt !== null) st.oneRtt.discardPrevIfDue(now);
     if (now >= st.zeroRttDiscardAt) {

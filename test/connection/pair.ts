@@ -75,6 +75,7 @@ export class Pair {
   private readonly linkRng: SeededRandom;
   private readonly net: InFlight[] = [];
   private seq = 0;
+  private head = 0;
   readonly o: Required<Pick<PairOptions, 'delay' | 'jitter' | 'pacing'>> & PairOptions;
   private readonly serverOptions: Omit<ConnectionOptions, 'role' | 'version' | 'initialDcid'>;
   readonly buf = new Uint8Array(1500);
@@ -117,7 +118,17 @@ export class Pair {
     }
     const jitter = this.o.jitter > 0 ? this.linkRng.below(this.o.jitter * 1000) / 1000 : 0;
     const at = Math.max(this.now, this.o.pacing ? release : this.now) + this.o.delay + jitter;
-    this.net.push({ at, seq: this.seq++, dir, data: d, from: dir === 'up' ? { ...this.clientAddr } : { ...SERVER_ADDR } });
+    const item = { at, seq: this.seq++, dir, data: d, from: dir === 'up' ? { ...this.clientAddr } : { ...SERVER_ADDR } };
+    // Keep the queue ordered by arrival time (then send order): binary insertion.
+    const net = this.net;
+    let lo = this.head;
+    let hi = net.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (net[mid]!.at <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    net.splice(lo, 0, item);
   }
 
   /** Pull every datagram both sides want to send now. */
@@ -166,7 +177,7 @@ export class Pair {
   step(maxTime: number): boolean {
     this.flush();
     let next = Math.min(this.client.nextTimeout(), this.server?.nextTimeout() ?? Infinity);
-    for (const p of this.net) if (p.at < next) next = p.at;
+    if (this.head < this.net.length && this.net[this.head]!.at < next) next = this.net[this.head]!.at;
     if (next === Infinity) return false;
     if (next > maxTime) {
       this.now = maxTime;
@@ -174,8 +185,16 @@ export class Pair {
     }
     if (next > this.now) this.now = next;
     // Deliver in order of arrival time, then send order.
-    this.net.sort((a, b) => a.at - b.at || a.seq - b.seq);
-    while (this.net.length > 0 && this.net[0]!.at <= this.now) this.deliver(this.net.shift()!);
+    const net = this.net;
+    while (this.head < net.length && net[this.head]!.at <= this.now) {
+      const item = net[this.head]!;
+      net[this.head++] = undefined as unknown as InFlight;
+      this.deliver(item);
+    }
+    if (this.head > 1024 && this.head * 2 > net.length) {
+      net.splice(0, this.head);
+      this.head = 0;
+    }
     if (this.client.nextTimeout() <= this.now) this.client.onTimeout(this.now);
     if (this.server !== null && this.server.nextTimeout() <= this.now) this.server.onTimeout(this.now);
     this.flush();
