@@ -607,6 +607,9 @@ export class TlsClient extends TlsEngine {
       peerSignatureScheme: this.peerScheme,
     };
     this.emit({ type: 'handshake-complete', info: this.info });
+    // DESIGN §7.9: the stage secrets are no longer needed (the traffic secrets went to QUIC).
+    ks.wipe();
+    this.clientHsSecret = this.serverHsSecret = undefined;
     this.state = 'connected';
     this.readLevel = EncryptionLevel.Application;
   }

@@ -637,6 +637,8 @@ export class TlsServer extends TlsEngine {
       peerSignatureScheme: this.peerScheme,
     };
     this.emit({ type: 'handshake-complete', info: this.info });
+    this.ks!.wipe();
+    this.clientHsSecret = this.clientAppSecret = undefined;
     this.state = 'connected';
     this.readLevel = EncryptionLevel.Application;
     const count = this.opts.sessionTickets ? (this.opts.sessionTickets.count ?? 1) : 0;
