@@ -298,6 +298,28 @@ export class TlsClient extends TlsEngine {
     return msg;
   }
 
+  protected expects(type: number): boolean {
+    switch (this.state) {
+      case 'wait-sh':
+        return type === HandshakeType.server_hello;
+      case 'wait-ee':
+        return type === HandshakeType.encrypted_extensions;
+      case 'wait-cert-cr':
+        return type === HandshakeType.certificate || type === HandshakeType.certificate_request;
+      case 'wait-cert':
+        return type === HandshakeType.certificate;
+      case 'wait-cv':
+        return type === HandshakeType.certificate_verify;
+      case 'wait-finished':
+        return type === HandshakeType.finished;
+      case 'connected':
+        // KeyUpdate and CertificateRequest are decoded to give their specific errors.
+        return type === HandshakeType.new_session_ticket || type === HandshakeType.key_update || type === HandshakeType.certificate_request;
+      default:
+        return false;
+    }
+  }
+
   protected handle(level: EncryptionLevel, msg: HandshakeMessage, now: number): void {
     switch (this.state) {
       case 'wait-sh':

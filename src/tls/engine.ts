@@ -64,6 +64,11 @@ export abstract class TlsEngine {
           if (r.pending !== 0) throw new TlsAlert(AlertDescription.unexpected_message, 'handshake data after a key change');
           break;
         }
+        // Reject a message the state cannot take as soon as its type byte is known (before its body,
+        // so e.g. a ChangeCipherSpec record — 0x14 0x03 0x03 … — is unexpected_message, RFC 9001 §8.4).
+        const type = r.peekType();
+        if (type < 0) break;
+        if (!this.expects(type)) this.unexpected(`handshake message type ${type} is not expected now`);
         const msg = r.next();
         if (!msg) break;
         this.handle(level, msg, now);
@@ -89,6 +94,9 @@ export abstract class TlsEngine {
   }
 
   protected abstract handle(level: EncryptionLevel, msg: HandshakeMessage, now: number): void;
+
+  /** Whether a message of `type` can be processed in the current state. */
+  protected abstract expects(type: number): boolean;
 
   protected emit(e: TlsEvent): void {
     this.events.push(e);

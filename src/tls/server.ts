@@ -264,6 +264,22 @@ export class TlsServer extends TlsEngine {
     return this.sni;
   }
 
+  protected expects(type: number): boolean {
+    switch (this.state) {
+      case 'wait-ch':
+      case 'wait-ch2':
+        return type === HandshakeType.client_hello;
+      case 'wait-client-cert':
+        return type === HandshakeType.certificate;
+      case 'wait-client-cv':
+        return type === HandshakeType.certificate_verify;
+      case 'wait-finished':
+        return type === HandshakeType.finished;
+      default:
+        return false; // RFC 9001 §6: no KeyUpdate; nothing follows the client Finished
+    }
+  }
+
   protected handle(_level: EncryptionLevel, msg: HandshakeMessage, now: number): void {
     switch (this.state) {
       case 'wait-ch':

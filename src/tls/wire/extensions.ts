@@ -6,7 +6,6 @@
 import { BufferUnderflow, Reader, fromUtf8, utf8 } from '../../util/bytes.js';
 import { AlertDescription, TlsAlert, decodeError } from './alert.js';
 import type { ByteBuilder } from './builder.js';
-import { ExtensionType } from './constants.js';
 
 export interface Extension {
   readonly type: number;
@@ -70,12 +69,6 @@ function readU16List(r: Reader, what: string, lenBytes: 1 | 2): number[] {
   const out: number[] = new Array(n / 2);
   for (let i = 0; i < n / 2; i++) out[i] = r.u16();
   return out;
-}
-
-function writeU16List(b: ByteBuilder, list: readonly number[], lenBytes: 1 | 2): void {
-  b.begin(lenBytes);
-  for (const v of list) b.u16(v);
-  b.end();
 }
 
 function u16ListBody(list: readonly number[], lenBytes: 1 | 2): Uint8Array {
@@ -424,22 +417,3 @@ export function decodeCertificateAuthorities(data: Uint8Array): Uint8Array[] {
     return out;
   });
 }
-
-/** Extensions whose bodies this module can decode (used by fuzz tests and validators). */
-export const KNOWN_EXTENSIONS: ReadonlySet<number> = new Set<number>([
-  ExtensionType.server_name,
-  ExtensionType.supported_groups,
-  ExtensionType.signature_algorithms,
-  ExtensionType.signature_algorithms_cert,
-  ExtensionType.application_layer_protocol_negotiation,
-  ExtensionType.supported_versions,
-  ExtensionType.key_share,
-  ExtensionType.pre_shared_key,
-  ExtensionType.psk_key_exchange_modes,
-  ExtensionType.early_data,
-  ExtensionType.cookie,
-  ExtensionType.quic_transport_parameters,
-  ExtensionType.certificate_authorities,
-]);
-
-export { writeU16List };

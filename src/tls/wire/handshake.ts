@@ -70,6 +70,11 @@ export class HandshakeReassembler {
     this.end += data.length;
   }
 
+  /** The type byte of the next (possibly incomplete) message, or -1 when nothing is buffered. */
+  peekType(): number {
+    return this.end > this.start ? this.buf[this.start]! : -1;
+  }
+
   /** The next complete message, or null if more bytes are needed. Throws TlsAlert(decode_error). */
   next(): HandshakeMessage | null {
     const avail = this.end - this.start;
