@@ -6,7 +6,9 @@ import { toHex } from '../../src/util/bytes.js';
 import { EncryptionLevel, type TlsEvent } from '../../src/tls/types.js';
 import { CipherSuite, NamedGroup } from '../../src/tls/wire/constants.js';
 import { SignatureScheme, type SigningKeyKind } from '../../src/crypto/sign.js';
-import { CLIENT_TP, SERVER_TP, clientOptions, events, handshake, serverOptions, testLeaf } from './harness.js';
+import { generateSelfSigned } from '../../src/pki/self-signed.js';
+import { TlsAlert } from '../../src/tls/wire/alert.js';
+import { CLIENT_TP, NOW, SERVER_TP, clientOptions, events, handshake, serverOptions, testLeaf } from './harness.js';
 
 function secrets(list: TlsEvent[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -158,4 +160,13 @@ test('deterministic: the same seeds give byte-identical hellos and handshake sec
     a.r.serverSent.filter((x) => x.level === 0).map((x) => toHex(x.data)),
     b.r.serverSent.filter((x) => x.level === 0).map((x) => toHex(x.data)),
   );
+});
+
+test('generateSelfSigned certificate: trusted when pinned as the anchor, unknown_ca against Node roots', (t) => {
+  const ss = generateSelfSigned({ now: NOW });
+  const so = serverOptions({ certificates: [{ chain: [ss.certDer], key: ss.key }] });
+  const { client } = handshake(clientOptions({ ca: [ss.certDer] }), so);
+  t.is(client.handshakeInfo!.peerSignatureScheme, SignatureScheme.ecdsa_secp256r1_sha256);
+  const err = t.throws(() => handshake(clientOptions({ ca: undefined }), so), { instanceOf: TlsAlert });
+  t.is(err.alert, 48);
 });
