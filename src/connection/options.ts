@@ -74,7 +74,7 @@ export interface ConnectionOptions extends TlsOptions {
   /**
    * Compatible version negotiation (RFC 9368): client — versions offered in version_information
    * (default: `version` first, then the others we support); server — our preference order; the
-   * server switches to the first of these the client also offers (default [v1, v2, v2draft]: no switch).
+   * server switches to the first of these the client also offers (default: the client's version, no switch).
    */
   versions?: readonly number[];
   alpn: readonly string[];
@@ -255,7 +255,8 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     versions = [...o.versions];
     if (!isServer && !versions.includes(version)) versions.unshift(version);
   } else {
-    versions = isServer ? [QUIC_V1, QUIC_V2, QUIC_V2_DRAFT] : [version, ...[QUIC_V1, QUIC_V2, QUIC_V2_DRAFT].filter((v) => v !== version)];
+    // Server default: keep the client's version (no compatible switch unless asked for).
+    versions = isServer ? [version] : [version, ...[QUIC_V1, QUIC_V2, QUIC_V2_DRAFT].filter((v) => v !== version)];
   }
   if (!Array.isArray(o.alpn) || o.alpn.length === 0) throw new TypeError('options.alpn: expected a non-empty array of protocol names');
   for (const a of o.alpn) {

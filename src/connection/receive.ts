@@ -139,6 +139,7 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
       return;
     }
   } else if (!st.localCids.has(hdr.dcid)) {
+    if (checkStatelessReset(st, dg, now)) return;
     st.drop('unknown-dcid');
     return;
   }

@@ -7,7 +7,8 @@ import {
   type ConnectionOptions,
   type PathInfo,
 } from '../../src/connection/index.js';
-import { connectionInternals } from '../../src/connection/connection.js';
+import { connectionInternals, parseInitial } from '../../src/connection/connection.js';
+import { buildRetryPacket } from '../../src/crypto/retry.js';
 import { SeededRandom } from '../../src/crypto/random.js';
 import { testCertificate, VIRTUAL_EPOCH } from '../support/cert.js';
 
@@ -33,6 +34,8 @@ export interface PairOptions {
   pacing?: boolean;
   /** Extra random delay in ms (reordering). */
   jitter?: number;
+  /** Answer the client's first Initial with a Retry (as an endpoint would), then accept its retried Initial. */
+  retry?: boolean;
 }
 
 interface InFlight {
@@ -118,8 +121,12 @@ export class Pair {
     }
     const jitter = this.o.jitter > 0 ? this.linkRng.below(this.o.jitter * 1000) / 1000 : 0;
     const at = Math.max(this.now, this.o.pacing ? release : this.now) + this.o.delay + jitter;
-    const item = { at, seq: this.seq++, dir, data: d, from: dir === 'up' ? { ...this.clientAddr } : { ...SERVER_ADDR } };
-    // Keep the queue ordered by arrival time (then send order): binary insertion.
+    this.enqueue({ at, seq: this.seq++, dir, data: d, from: dir === 'up' ? { ...this.clientAddr } : { ...SERVER_ADDR } });
+  }
+
+  /** Keep the queue ordered by arrival time (then send order): binary insertion. */
+  private enqueue(item: InFlight): void {
+    const at = item.at;
     const net = this.net;
     let lo = this.head;
     let hi = net.length;
@@ -161,8 +168,31 @@ export class Pair {
     }
   }
 
+  /** Retry state: the client's original DCID and the SCID we put in the Retry. */
+  retryOdcid: Uint8Array | null = null;
+  retryScid: Uint8Array | null = null;
+
   private deliver(p: InFlight): void {
     if (p.dir === 'up') {
+      if (this.server === null && this.o.retry === true) {
+        const info = parseInitial(p.data);
+        if (info === null) return;
+        if (this.retryOdcid === null) {
+          this.retryOdcid = info.dcid;
+          this.retryScid = this.rng.randomBytes(8);
+          const retry = buildRetryPacket(info.version, info.dcid, info.scid, this.retryScid, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+          this.enqueue({ at: this.now + this.o.delay, seq: this.seq++, dir: 'down', data: retry, from: { ...SERVER_ADDR } });
+          return;
+        }
+        if (info.token.length === 0) return;
+        this.server = createServerConnection(
+          { ...this.serverOptions, originalDcid: this.retryOdcid, retrySourceCid: this.retryScid!, addressValidated: true },
+          p.data,
+          p.from,
+          this.now,
+        );
+        return;
+      }
       if (this.server === null) {
         this.server = createServerConnection(this.serverOptions, p.data, p.from, this.now);
       } else {

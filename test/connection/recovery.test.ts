@@ -1,0 +1,106 @@
+// Loss recovery over a live connection (RFC 9002): handshakes under heavy loss (PTO, CRYPTO
+// retransmission, the client's anti-deadlock probe), transfers with random loss and reordering,
+// a long delay that makes the client retransmit its Initial.
+import test from 'ava';
+import { StreamApp } from './app.js';
+import { Pair, type PairOptions } from './pair.js';
+import { largeCertificate } from '../support/cert.js';
+
+function transfer(opts: PairOptions, streams: number, perStream: number, maxMs: number) {
+  const p = new Pair(opts);
+  const hs = p.handshake(60_000);
+  const capp = new StreamApp(p.client);
+  let sapp: StreamApp | null = null;
+  p.onEvent = (side, conn, e) => {
+    if (side === 'server') {
+      sapp ??= new StreamApp(conn);
+      sapp.onFinished ??= (id, received) => sapp!.send(id, received, true);
+      sapp.handle(e);
+    } else capp.handle(e);
+  };
+  if (hs) {
+    sapp = new StreamApp(p.server!);
+    sapp.onFinished = (id, received) => sapp!.send(id, received, true);
+    for (let i = 0; i < streams; i++) capp.send(p.client.openStream(true)!, perStream, true);
+  }
+  const done = hs && p.runUntil(() => capp.finishedCount() === streams, maxMs);
+  return { p, hs, done, capp, sapp: sapp as StreamApp | null };
+}
+
+test('30 % loss in both directions during the handshake: 20 seeds all complete', (t) => {
+  let ptos = 0;
+  for (let seed = 1; seed <= 20; seed++) {
+    const p = new Pair({ seed, loss: 0.3 });
+    const ok = p.handshake(60_000);
+    t.true(ok, `seed ${seed} completed (client ${p.client.state}, server ${p.server?.state})`);
+    ptos += p.client.stats.ptoCount + (p.server?.stats.ptoCount ?? 0);
+    t.is(Pair.internals(p.client).internalError, undefined);
+  }
+  t.true(ptos > 0, 'PTOs fired');
+});
+
+test('2 % loss: 1 MB each way on 8 streams, several seeds', (t) => {
+  for (const seed of [3, 7, 11]) {
+    const r = transfer({ seed, loss: 0.02 }, 8, 128 * 1024, 120_000);
+    t.true(r.done, `seed ${seed}: ${r.capp.totalReceived()} bytes back`);
+    t.false(r.capp.anyCorrupt());
+    t.true(r.p.client.stats.packetsLost > 0, 'losses were detected');
+  }
+});
+
+test('10 % loss with reordering (jitter 15 ms): 512 KB each way', (t) => {
+  for (const seed of [5, 6]) {
+    const r = transfer({ seed, loss: 0.1, jitter: 15 }, 4, 128 * 1024, 180_000);
+    t.true(r.done, `seed ${seed}: ${r.capp.totalReceived()} bytes back`);
+    t.false(r.capp.anyCorrupt());
+  }
+});
+
+test('750 ms one-way delay: the client retransmits its Initial and the handshake completes', (t) => {
+  let clientInitials = 0;
+  const p = new Pair({
+    delay: 750,
+    filter: (dir, d) => {
+      if (dir === 'up' && (d[0]! & 0xf0) === 0xc0) clientInitials++;
+      return d;
+    },
+  });
+  t.true(p.handshake(30_000));
+  t.true(clientInitials >= 2, `client sent ${clientInitials} Initial datagrams`);
+});
+
+test('client datagrams 2–7 dropped: the handshake still completes', (t) => {
+  const p = new Pair({ filter: (dir, d, i) => (dir === 'up' && i >= 1 && i <= 6 ? null : d) });
+  t.true(p.handshake(30_000));
+});
+
+test('the whole first server flight is lost: PTO recovers', (t) => {
+  const p = new Pair({ filter: (dir, d, i) => (dir === 'down' && i < 3 ? null : d) });
+  t.true(p.handshake(30_000));
+  t.true(p.server!.stats.ptoCount > 0 || p.client.stats.ptoCount > 0);
+});
+
+test('anti-amplification: a large certificate chain, client datagrams 2–7 dropped, server never exceeds 3× before validation', (t) => {
+  let violations = 0;
+  let checks = 0;
+  let p: Pair | null = null;
+  const cert = largeCertificate();
+  p = new Pair({
+    server: { certificate: cert.certPem, privateKey: cert.keyPem },
+    client: { ca: [cert.certDer] },
+    filter: (dir, d, i) => {
+      if (dir === 'down' && p!.server !== null) {
+        const path = Pair.internals(p!.server!).path;
+        if (!path.validated) {
+          checks++;
+          if (path.bytesSent > 3 * path.bytesReceived) violations++;
+        }
+      }
+      return dir === 'up' && i >= 1 && i <= 6 ? null : d;
+    },
+  });
+  t.true(p.handshake(60_000));
+  t.true(checks > 0);
+  t.is(violations, 0);
+  t.true(Pair.internals(p.server!).counters.bytesSent > 4 * 1200, 'the server flight exceeds the first limit');
+});
