@@ -22,8 +22,7 @@ import {
 } from '../codec/header.js';
 import { PacketType, QUIC_V1, QUIC_V2, QUIC_V2_DRAFT, VERSION_NEGOTIATION, isSupportedVersion } from '../codec/version.js';
 import { TransportErrorCode } from '../codec/errors.js';
-import type { ConnectionOptions } from '../connection/options.js';
-import type { CidGenerator, ConnectionState, IssuedCid, PathInfo, SendInfo } from '../connection/types.js';
+import { Connection, type CidGenerator, type ConnectionOptions, type ConnectionState, type IssuedCid, type PathInfo, type SendInfo } from '../connection/index.js';
 import { RandomCidGenerator, cidKey, fillRandom, type ConnectionIdGenerator, type EndpointRandom } from './cid.js';
 import { AddressTokens, TokenKind, type TokenOptions } from './tokens.js';
 import {
@@ -69,7 +68,8 @@ type EndpointSetOptions =
   | 'retrySourceCid'
   | 'localCid'
   | 'addressValidated'
-  | 'newTokenMinter';
+  | 'newTokenMinter'
+  | 'remote';
 
 /** Options of every server connection (TLS certificate/key, ALPN, transport parameters, …). */
 export type ServerConnectionOptions = Omit<ConnectionOptions, EndpointSetOptions | 'token' | 'version'>;
@@ -78,7 +78,7 @@ export type ClientConnectionOptions = Omit<ConnectionOptions, EndpointSetOptions
 
 export type RetryPolicy = 'never' | 'always' | { whenHandshakesExceed: number };
 
-export interface EndpointOptions<C extends EndpointConnection = EndpointConnection> {
+export interface EndpointOptions<C extends EndpointConnection = Connection> {
   rng: EndpointRandom;
   /** Accept connections with these options; absent = a client-only endpoint. */
   server?: ServerConnectionOptions;
@@ -111,7 +111,7 @@ export interface EndpointOptions<C extends EndpointConnection = EndpointConnecti
   connectionFactory?: ConnectionFactory<C>;
 }
 
-export type EndpointEvent<C extends EndpointConnection = EndpointConnection> =
+export type EndpointEvent<C extends EndpointConnection = Connection> =
   /** A new server connection (its first Initial has been delivered to it). */
   | { type: 'connection'; connection: C; path: PathInfo }
   /** A connection reached 'closed' and left the routing table. */
@@ -149,7 +149,7 @@ const MAX_EARLY_KEYS = 64;
 const MAX_EARLY_PER_KEY = 8;
 const EARLY_LIFETIME = 1000;
 
-export class Endpoint<C extends EndpointConnection = EndpointConnection> {
+export class Endpoint<C extends EndpointConnection = Connection> {
   readonly stats: EndpointStats = createEndpointStats();
   readonly isServer: boolean;
   readonly cidLength: number;
@@ -420,8 +420,12 @@ export class Endpoint<C extends EndpointConnection = EndpointConnection> {
     const generator = this.generatorFor(route);
     const localCid = generator.generate();
     const server = this.serverOptions!;
+    const path: PathInfo = { remoteAddress: from.remoteAddress, remotePort: from.remotePort };
+    if (from.localAddress !== undefined) path.localAddress = from.localAddress;
+    if (from.localPort !== undefined) path.localPort = from.localPort;
     const options: ConnectionOptions = {
       ...server,
+      remote: path,
       versions: server.versions ?? this.versions,
       role: 'server',
       version: hdr.version,
@@ -453,9 +457,6 @@ export class Endpoint<C extends EndpointConnection = EndpointConnection> {
     route.initialKeys.push(key);
     this.stats.connectionsAccepted++;
     this.stats.connectionsActive = this.routes.size;
-    const path: PathInfo = { remoteAddress: from.remoteAddress, remotePort: from.remotePort };
-    if (from.localAddress !== undefined) path.localAddress = from.localAddress;
-    if (from.localPort !== undefined) path.localPort = from.localPort;
     this.events.push({ type: 'connection', connection: conn, path });
     this.deliver(route, datagram, from, now);
     const early = this.early.get(key);
@@ -696,6 +697,7 @@ export class Endpoint<C extends EndpointConnection = EndpointConnection> {
     const route = new Route<C>(false);
     const opts: ConnectionOptions = {
       ...options,
+      remote: { ...remote },
       role: 'client',
       rng: this.rng,
       cidGenerator: this.generatorFor(route),
@@ -813,9 +815,7 @@ function addressKey(address: string, port: number): string {
 }
 
 function defaultFactory<C extends EndpointConnection>(): ConnectionFactory<C> {
-  return () => {
-    throw new TypeError('options.connectionFactory: required until src/connection provides Connection');
-  };
+  return (options, now) => new Connection(options, now) as unknown as C;
 }
 
 export type { PathInfo, SendInfo };

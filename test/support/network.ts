@@ -150,6 +150,7 @@ export class VirtualNetwork<C extends NetConnection = NetConnection> {
   private readonly byExternal = new Map<string, NetNode<C>>();
   private readonly buf: Uint8Array;
   private readonly maxBurst: number;
+  private readonly lastRelease = new WeakMap<C, number>();
   private readonly actions: Array<{ at: number; seq: number; fn: () => void }> = [];
   private connHandlers: ConnectionHandler<C>[] = [];
   private endpointHandlers: EndpointHandler<C>[] = [];
@@ -309,6 +310,12 @@ export class VirtualNetwork<C extends NetConnection = NetConnection> {
     for (const conn of ep.connections()) {
       let n = 0;
       for (let s = conn.send(buf, now); s !== null; s = conn.send(buf, now)) {
+        // One queue per connection: a datagram never leaves before one the connection produced
+        // earlier (a driver honouring release times in order), so an unpaced ACK cannot overtake
+        // paced data.
+        const last = this.lastRelease.get(conn) ?? -Infinity;
+        if (s.releaseTime < last) s.releaseTime = last;
+        else this.lastRelease.set(conn, s.releaseTime);
         this.emit(node, buf, s, now);
         if (++n > this.maxBurst) throw new Error(`VirtualNetwork: ${node.name} connection produced > ${this.maxBurst} datagrams in one step`);
       }
