@@ -36,6 +36,8 @@ export interface PairOptions {
   jitter?: number;
   /** Answer the client's first Initial with a Retry (as an endpoint would), then accept its retried Initial. */
   retry?: boolean;
+  /** Virtual time at the start (default VIRTUAL_EPOCH). */
+  start?: number;
 }
 
 interface InFlight {
@@ -96,6 +98,7 @@ export class Pair {
 
   constructor(opts: PairOptions = {}) {
     this.o = { delay: 10, jitter: 0, pacing: true, ...opts };
+    if (opts.start !== undefined) this.now = opts.start;
     const seed = opts.seed ?? 1;
     this.rng = new SeededRandom(seed);
     this.linkRng = new SeededRandom(seed ^ 0x5eed);
