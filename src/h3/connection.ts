@@ -163,6 +163,8 @@ export class H3Connection {
   /** Server: client request streams seen (index = id / 4). */
   private readonly requestsSeen = new IdSet();
   private maxRequestSeen = -4;
+  /** Client: the highest request stream we opened. */
+  private maxOwnRequest = -4;
   /** Server: PRIORITY_UPDATE for request streams not open yet (RFC 9218 §7). */
   private readonly pendingPriority = new Map<number, Priority>();
 
@@ -374,6 +376,7 @@ export class H3Connection {
     this.openCriticalStreams();
     const id = this.transport.openStream(true);
     if (id === null) return null;
+    if (id > this.maxOwnRequest) this.maxOwnRequest = id;
     const s = new RequestStream(id, this.transport, this.maxHeadersFrame);
     s.method = head.method;
     s.priority = priority ?? parsePriority(prioValue);
@@ -407,12 +410,11 @@ export class H3Connection {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const end = options.end ?? false;
     if (typeof end !== 'boolean') throw new TypeError('options.end must be a boolean');
-    const s = this.streams.get(streamId);
-    if (!s || !s.announced) throw new RangeError(`streamId: no request on stream ${streamId}`);
-    if (s.send !== Send.IDLE && s.send !== Send.INTERIM) {
-      throw new RangeError(`streamId: ${s.send === Send.RESET ? 'the stream was reset' : 'the final response was already sent'}`);
-    }
+    const s = this.lookup(streamId);
     const head = checkResponseToSend(headers);
+    if (s === null || s.send === Send.RESET) return; // the peer or a stream error ended it: see the events
+    if (!s.announced) throw new RangeError(`streamId: no request on stream ${streamId}`);
+    if (s.send !== Send.IDLE && s.send !== Send.INTERIM) throw new RangeError('streamId: the final response was already sent');
     if (head.status < 200 && end) throw new TypeError('options.end: an interim (1xx) response cannot end the stream');
     this.checkFieldSize(headers);
     try {
@@ -444,6 +446,7 @@ export class H3Connection {
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
     if (typeof end !== 'boolean') throw new TypeError('end must be a boolean');
     const s = this.sendable(streamId);
+    if (s === null) return 0;
     if (data.length > 0 && s.sendNoContent) throw new RangeError('data: this response cannot have content (HEAD, 204, 304)');
     if (s.sendContentLength >= 0 && s.sent + data.length > s.sendContentLength) {
       throw new RangeError(`data: more than the declared content-length ${s.sendContentLength}`);
@@ -473,6 +476,7 @@ export class H3Connection {
   end(streamId: number, trailers?: ReadonlyArray<HeaderFieldInput>): void {
     this.checkOpen();
     const s = this.sendable(streamId);
+    if (s === null) return;
     if (trailers !== undefined) {
       if (s.sendTunnel) throw new RangeError('trailers: not allowed on a CONNECT tunnel');
       checkTrailersToSend(trailers);
@@ -497,9 +501,8 @@ export class H3Connection {
   read(streamId: number, out: Uint8Array): { bytes: number; fin: boolean } {
     this.checkOpen();
     if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');
-    const s = this.streams.get(streamId);
-    if (!s) throw new RangeError(`streamId: no open stream ${streamId}`);
-    if (!s.announced || s.recv === Recv.ABORTED) return { bytes: 0, fin: false };
+    const s = this.lookup(streamId);
+    if (s === null || !s.announced || s.recv === Recv.ABORTED) return { bytes: 0, fin: false };
     if (s.recv === Recv.DONE) return { bytes: 0, fin: true };
     s.sink = out;
     s.sinkPos = 0;
@@ -536,8 +539,8 @@ export class H3Connection {
   setPriority(streamId: number, priority: Priority): void {
     this.checkOpen();
     const p = checkPriority(priority, 'priority');
-    const s = this.streams.get(streamId);
-    if (!s) throw new RangeError(`streamId: no open stream ${streamId}`);
+    const s = this.lookup(streamId);
+    if (s === null) return;
     s.priority = p;
     try {
       if (this.isClient) {
@@ -557,9 +560,7 @@ export class H3Connection {
   sendDatagram(streamId: number, data: Uint8Array): number | null {
     this.checkOpen();
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
-    const s = this.streams.get(streamId);
-    if (!s) throw new RangeError(`streamId: no open request stream ${streamId}`);
-    if (!this.datagramsEnabled) return null;
+    if (this.lookup(streamId) === null || !this.datagramsEnabled) return null;
     const dg = encodeHttpDatagram(streamId, data);
     if (dg.length > this.transport.maxDatagramSize) return null;
     const r = this.transport.sendDatagram(dg);
@@ -694,12 +695,28 @@ export class H3Connection {
     return len;
   }
 
-  private sendable(streamId: number): RequestStream {
+  /**
+   * The stream for an API call: null when it ended through no fault of the caller (peer reset or
+   * STOP_SENDING, a stream error, finished) — the events say so; RangeError for IDs never used.
+   */
+  private lookup(streamId: number): RequestStream | null {
     const s = this.streams.get(streamId);
-    if (!s) throw new RangeError(`streamId: no open stream ${streamId}`);
+    if (s) return s;
+    if (typeof streamId !== 'number' || !Number.isSafeInteger(streamId) || streamId < 0 || streamId % 4 !== 0) {
+      throw new RangeError(`streamId: ${String(streamId)} is not a request stream ID`);
+    }
+    const known = this.isClient ? streamId <= this.maxOwnRequest : this.requestsSeen.has(streamId / 4);
+    if (!known) throw new RangeError(`streamId: no request stream ${streamId}`);
+    return null;
+  }
+
+  /** The stream for write()/end(): null when it is gone or the peer stopped reading it. */
+  private sendable(streamId: number): RequestStream | null {
+    const s = this.lookup(streamId);
+    if (s === null) return null;
     switch (s.send) {
       case Send.RESET:
-        throw new RangeError('streamId: the sending side was reset');
+        return null;
       case Send.FIN:
         throw new RangeError('streamId: the message was already ended');
       case Send.IDLE:
@@ -716,7 +733,7 @@ export class H3Connection {
       s.discard = true;
       this.pump(s);
       if (s.recv < Recv.DONE) {
-        this.transport.streamStopSending(s.id, H3ErrorCode.H3_NO_ERROR);
+        if (!s.finRead) this.transport.streamStopSending(s.id, H3ErrorCode.H3_NO_ERROR);
         this.abandonRecv(s);
       }
       this.maybeDone(s);
@@ -925,6 +942,8 @@ export class H3Connection {
       const buf = this.reqScratch.subarray(0, want);
       const r = this.transport.streamRead(s.id, buf);
       if (r.bytes === 0 && !r.fin) return;
+      // The transport's receiving side is complete now, whatever H3 makes of the bytes.
+      if (r.fin) s.finRead = true;
       this.ingest(s, buf.subarray(0, r.bytes), r.fin);
     }
   }
@@ -963,7 +982,6 @@ export class H3Connection {
     }
     if (fin) {
       reader.end();
-      s.finRead = true;
       if (s.queue.length === 0 && !s.qpackBlocked) this.onFin(s);
       else s.queue.push({ k: ITEM_FIN });
     }
@@ -1130,7 +1148,7 @@ export class H3Connection {
     s.send = Send.RESET;
     s.out.discard();
     if (s.recv < Recv.DONE) {
-      this.transport.streamStopSending(s.id, recvCode);
+      if (!s.finRead) this.transport.streamStopSending(s.id, recvCode);
       this.abandonRecv(s);
     }
     this.maybeDone(s);

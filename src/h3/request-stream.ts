@@ -61,7 +61,7 @@ export class RequestStream {
   qpackBlocked = false;
   /** Fields decoded when QPACK unblocked the section at the head of `queue`. */
   unblocked: HeaderField[] | null = null;
-  /** The transport reported FIN (everything was read from it). */
+  /** The transport reported FIN: its receiving side is complete (no STOP_SENDING any more). */
   finRead = false;
   /** Client: an interim response was received (DATA now would be malformed). */
   interimSeen = false;
