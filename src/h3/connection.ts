@@ -213,8 +213,10 @@ export class H3Connection {
       maxBlockedStreams: settings.qpackBlockedStreams,
       maxFieldSectionSize: settings.maxFieldSectionSize,
     });
-    // An encoded section is never larger than its decoded size (+ prefix): §4.2.2 bounds the frame.
-    this.maxHeadersFrame = Math.min(settings.maxFieldSectionSize, 1 << 22) + 64;
+    // An encoded section is hardly ever larger than its decoded size, which §4.2.2 bounds: HEADERS
+    // frames up to twice the limit are read and the decoder answers with a stream error
+    // (H3_EXCESSIVE_LOAD); beyond that the frame reader closes the connection.
+    this.maxHeadersFrame = Math.min(Math.max(2 * settings.maxFieldSectionSize, 16384), 1 << 22) + 64;
 
     this.control = new SendBuffer(transport);
     this.qpackEnc = new SendBuffer(transport);

@@ -5,8 +5,8 @@
 import { varintSize } from '../util/bytes.js';
 import { H3Error, H3ErrorCode } from './wire/index.js';
 
-/** Largest Quarter Stream ID: 4 × it is still a stream ID (< 2^62). */
-export const MAX_QUARTER_STREAM_ID = 2 ** 60 - 1;
+/** Quarter Stream IDs must stay below this (4 × it would exceed the largest stream ID 2^62 - 1). */
+export const QUARTER_STREAM_ID_LIMIT = 2 ** 60;
 
 /** Build one QUIC DATAGRAM payload for request stream `streamId`. */
 export function encodeHttpDatagram(streamId: number, payload: Uint8Array): Uint8Array {
@@ -38,6 +38,6 @@ export function decodeHttpDatagram(data: Uint8Array): { streamId: number; payloa
   if (data.length < n) throw new H3Error(H3ErrorCode.H3_DATAGRAM_ERROR, 'truncated Quarter Stream ID');
   let q = data[0]! & 0x3f;
   for (let i = 1; i < n; i++) q = q * 256 + data[i]!;
-  if (q > MAX_QUARTER_STREAM_ID) throw new H3Error(H3ErrorCode.H3_DATAGRAM_ERROR, `Quarter Stream ID ${q} exceeds 2^60-1`);
+  if (q >= QUARTER_STREAM_ID_LIMIT) throw new H3Error(H3ErrorCode.H3_DATAGRAM_ERROR, `Quarter Stream ID ${q} exceeds 2^60-1`);
   return { streamId: q * 4, payload: data.subarray(n) };
 }
