@@ -1,0 +1,49 @@
+// Scenarios (issue 5): NAT rebinding mid-transfer — the client's port, then its address, change
+// while a download runs (RFC 9000 §9.3: the server validates the new path, keeps the 3× limit on
+// it until then, and the transfer completes; §10.1.2: a receiving-only client still elicits ACKs).
+import test from 'ava';
+import { World, scenarioSeeds } from '../support/world.js';
+
+const link = { delay: 15, jitter: 2, fifoJitter: true, rate: 1_000_000, queueBytes: 150_000 };
+
+for (const [what, to] of [
+  ['port', { port: 61001 }],
+  ['address', { address: '10.77.0.9' }],
+  ['address and port', { address: '10.77.0.10', port: 4433 }],
+] as const) {
+  for (const seed of scenarioSeeds([1, 2])) {
+    test(`NAT rebinding of the ${what} mid-download: path validated, transfer completes (seed ${seed})`, (t) => {
+      const w = new World({ seed, up: link, down: link });
+      t.true(w.handshake(3000), w.summary());
+      const [client] = w.transfer(Array.from({ length: 3 }, () => ({ upload: 20_000, download: 700_000 })));
+      const node = w.clients[0]!;
+      w.net.after(800, () => w.net.rebind(node, to));
+      t.true(w.runTransfers(60_000), w.summary());
+      t.deepEqual(w.errors(), [], w.summary());
+      t.is(client!.bytesDownloaded, 2_100_000);
+      const sc = w.serverConns[0]!;
+      const path = sc.path;
+      t.is(path.remoteAddress, node.external.address);
+      t.is(path.remotePort, node.external.port);
+      const validated = w.server.events('path-validated', sc);
+      const migrated = w.server.events('path-migrated', sc);
+      t.true(validated.length >= 1, `server events: ${JSON.stringify(w.server.eventCounts)}`);
+      t.true(migrated.some((e) => e.path.remotePort === node.external.port && e.path.remoteAddress === node.external.address));
+      t.true(w.net.elapsed > 800, 'the rebinding happened during the transfer');
+      t.log(`${w.summary()} unroutable=${w.net.unroutable}`);
+    });
+  }
+}
+
+test('two rebindings in one transfer (port, then address)', (t) => {
+  const w = new World({ seed: 9, up: link, down: link });
+  t.true(w.handshake(3000));
+  const [client] = w.transfer(Array.from({ length: 4 }, () => ({ upload: 10_000, download: 800_000 })));
+  const node = w.clients[0]!;
+  w.net.after(700, () => w.net.rebind(node, { port: 62000 }));
+  w.net.after(1800, () => w.net.rebind(node, { address: '10.88.0.1' }));
+  t.true(w.runTransfers(60_000), w.summary());
+  t.deepEqual(w.errors(), []);
+  t.is(client!.bytesDownloaded, 3_200_000);
+  t.true(w.server.events('path-validated').length >= 2, JSON.stringify(w.server.eventCounts));
+});
