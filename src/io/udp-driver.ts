@@ -48,6 +48,8 @@ export interface ConnectionSink {
   onEvent(event: ConnectionEvent): void;
   /** The endpoint removed the connection (after its 'closed' event). */
   onRemoved?(): void;
+  /** Called after each batch of events was delivered (the connection received, timed out or was kicked). */
+  afterEvents?(): void;
 }
 
 export interface DriverOptions<C> {
@@ -164,7 +166,10 @@ export class UdpDriver<C extends DriverConnection> {
     const local = bound.address;
     const localPort = bound.port;
     bound.socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-      this.receive(msg, { remoteAddress: rinfo.address, remotePort: rinfo.port, localAddress: local, localPort }, this.clock());
+      // A plain Uint8Array view (no copy): the core copies with .slice(), which on a Buffer would
+      // return a view of the datagram it then decrypts in place.
+      const datagram = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+      this.receive(datagram, { remoteAddress: rinfo.address, remotePort: rinfo.port, localAddress: local, localPort }, this.clock());
     });
     // ICMP errors surface on connected sockets as 'error' (ECONNREFUSED): loss, not a crash.
     bound.socket.on('error', () => {
@@ -263,6 +268,15 @@ export class UdpDriver<C extends DriverConnection> {
         sink.onEvent(ev);
       } catch (e) {
         // Like an EventEmitter listener that throws: surface it, but keep the loop consistent.
+        process.nextTick(() => {
+          throw e;
+        });
+      }
+    }
+    if (sink?.afterEvents !== undefined) {
+      try {
+        sink.afterEvents();
+      } catch (e) {
         process.nextTick(() => {
           throw e;
         });
