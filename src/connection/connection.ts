@@ -182,7 +182,10 @@ export class Connection {
     const room = s?.send?.writable ?? data.length;
     const n = data.length < room ? data.length : room;
     const copy = n === 0 ? data.subarray(0, 0) : data.slice(0, n);
-    return this.st.streams.write(id, copy, fin && n === data.length);
+    const w = this.st.streams.write(id, copy, fin && n === data.length);
+    // Only the copied part reached the stream map: note the backpressure so 'stream-writable' follows.
+    if (w >= 0 && w < data.length && s !== undefined) s.writeBlocked = true;
+    return w;
   }
 
   /** Send FIN after the queued data. */

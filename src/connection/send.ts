@@ -403,6 +403,10 @@ function writePacket(st: ConnState, level: number, w: Writer, p: Pending, now: n
     return false;
   }
   if (space === 2) st.ackOnlyRun = ackEliciting ? 0 : st.ackOnlyRun + 1;
+  // RFC 9001 §5.4.2: packet number + payload ≥ 4 bytes so the header protection sample exists.
+  // Pad here, before the tag is reserved: a coalesced packet may follow right after it.
+  const short = 4 - pnLen - (w.pos - payloadStart);
+  if (short > 0) w.fill(0, short);
   sp.nextPn = pn + 1;
   p.level = level;
   p.space = space;

@@ -104,3 +104,25 @@ test('anti-amplification: a large certificate chain, client datagrams 2–7 drop
   t.is(violations, 0);
   t.true(Pair.internals(p.server!).counters.bytesSent > 4 * 1200, 'the server flight exceeds the first limit');
 });
+
+test('PTO probes in two spaces: a PING-only Initial coalesced before a Handshake packet stays decodable', (t) => {
+  const p = new Pair({ filter: (dir, d, i) => (dir === 'down' && i >= 1 ? null : d) });
+  // Let the server answer once (its Initial and Handshake keys exist), then force probes in both spaces.
+  p.runUntil(() => p.server !== null && Pair.internals(p.server).spaces[1].seal !== null, 1000);
+  const st = Pair.internals(p.server!);
+  st.inflight[0].clear();
+  st.inflight[1].clear();
+  st.probes[0] = 1;
+  st.probes[1] = 1;
+  const buf = new Uint8Array(1500);
+  const info = p.server!.send(buf, p.now);
+  t.truthy(info);
+  t.is(st.internalError, undefined);
+  t.is(p.server!.state, 'handshaking');
+  // The client can open both packets (no coalescing corruption).
+  const cst = Pair.internals(p.client);
+  const before = cst.counters.packetsReceived;
+  p.client.receive(buf.slice(0, info!.length), { remoteAddress: '10.0.0.2', remotePort: 443 }, p.now + 10);
+  t.true(cst.counters.packetsReceived - before >= 1);
+  t.is(cst.dropped['decrypt-failed'] ?? 0, 0);
+});

@@ -74,3 +74,21 @@ test('2000 streams through a limit of 100 concurrent bidirectional streams', (t)
   t.is(p.client.stats.streamsOpenedLocal, target);
   t.is(p.server!.stats.streamsOpenedRemote, target);
 });
+
+test('send backpressure: 1.5 MB writes exceed the 1 MiB send buffer; stream-writable wakes the writer', (t) => {
+  const p = new Pair();
+  t.true(p.handshake());
+  const capp = new StreamApp(p.client);
+  const sapp = new StreamApp(p.server!);
+  capp.chunk = 1_500_000; // one big write per stream: accepted partially
+  sapp.onFinished = (id, received) => sapp.send(id, received, true);
+  p.onEvent = (side, _c, e) => (side === 'client' ? capp : sapp).handle(e);
+  const id = p.client.openStream(true)!;
+  const accepted = p.client.streamWrite(id, new Uint8Array(1_500_000));
+  t.true(accepted > 0 && accepted < 1_500_000, `accepted ${accepted}`);
+  p.client.streamReset(id, 1);
+  for (let i = 0; i < 2; i++) capp.send(p.client.openStream(true)!, 1_500_000, true);
+  t.true(p.runUntil(() => capp.finishedCount() === 2, 60_000));
+  t.false(capp.anyCorrupt());
+  t.true(p.clientEvents.some((e) => e.type === 'stream-writable'));
+});
