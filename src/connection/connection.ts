@@ -8,9 +8,9 @@ import { decodePacketHeader, PacketHeader } from '../codec/header.js';
 import { PacketType, isSupportedVersion } from '../codec/version.js';
 import type { TransportParameters } from '../codec/transport-params.js';
 import { READ_END, READ_RESET } from '../transport/stream-map.js';
-import { isLocallyInitiated, isUni } from '../transport/stream-id.js';
+import { StreamUsageError, isLocallyInitiated, isUni, streamIndex, streamType } from '../transport/stream-id.js';
 import { closeInternal, closeLocally, enterDraining, makeError } from './close.js';
-import { flushAuxEvents } from './events.js';
+import { flushAuxEvents, noteOpened } from './events.js';
 import { resolveOptions, type ConnectionOptions } from './options.js';
 import { Path, validatePathInfo } from './paths.js';
 import { receiveDatagram } from './receive.js';
@@ -156,6 +156,16 @@ export class Connection {
 
   // ------------------------------------------------------------------ streams
 
+  /**
+   * True when `id` names a stream that existed and was already closed and released (calls on it are
+   * no-ops); throws StreamUsageError (a RangeError) for an ID never opened by either side.
+   */
+  private released(id: number): boolean {
+    if (this.st.streams.get(id) !== undefined) return false;
+    if (streamIndex(id) < this.st.openedStreams[streamType(id)]!) return true;
+    throw new StreamUsageError(id, 'no such stream (never opened)');
+  }
+
   private usable(what: string): void {
     const s = this.st.state;
     if (s === 'closing' || s === 'draining' || s === 'closed') throw new ConnectionClosedError(what);
@@ -166,7 +176,10 @@ export class Connection {
     if (typeof bidirectional !== 'boolean') throw new TypeError('bidirectional: expected a boolean');
     this.usable('openStream');
     const id = this.st.streams.open(bidirectional);
-    if (id !== null) this.st.counters.streamsOpenedLocal++;
+    if (id !== null) {
+      this.st.counters.streamsOpenedLocal++;
+      noteOpened(this.st, id);
+    }
     return id;
   }
 
@@ -178,6 +191,7 @@ export class Connection {
     checkStreamId(id);
     if (!(data instanceof Uint8Array)) throw new TypeError('data: expected a Uint8Array');
     this.usable('streamWrite');
+    if (this.released(id)) return -1;
     const s = this.st.streams.get(id);
     const room = s?.send?.writable ?? data.length;
     const n = data.length < room ? data.length : room;
@@ -192,6 +206,7 @@ export class Connection {
   streamFinish(id: number): void {
     checkStreamId(id);
     this.usable('streamFinish');
+    if (this.released(id)) return;
     this.st.streams.finish(id);
   }
 
@@ -200,7 +215,9 @@ export class Connection {
     checkStreamId(id);
     if (!(out instanceof Uint8Array)) throw new TypeError('out: expected a Uint8Array');
     const streams = this.st.streams;
+    if (this.released(id)) return { bytes: 0, fin: true, resetCode: -1 };
     const s = streams.get(id);
+    if (s !== undefined && s.recv === null) throw new StreamUsageError(id, 'send-only stream');
     const n = streams.read(id, out);
     if (n === READ_END) return { bytes: 0, fin: true, resetCode: -1 };
     if (n === READ_RESET) return { bytes: 0, fin: true, resetCode: s?.recv?.resetCode ?? 0 };
@@ -219,6 +236,7 @@ export class Connection {
     checkStreamId(id);
     checkCode('code', code);
     if (this.st.state !== 'established' && this.st.state !== 'handshaking') return;
+    if (this.released(id)) return;
     this.st.streams.resetStream(id, code);
   }
 
@@ -227,6 +245,7 @@ export class Connection {
     checkStreamId(id);
     checkCode('code', code);
     if (this.st.state !== 'established' && this.st.state !== 'handshaking') return;
+    if (this.released(id)) return;
     this.st.streams.stopSending(id, code);
   }
 
@@ -235,6 +254,7 @@ export class Connection {
     checkStreamId(id);
     if (typeof urgency !== 'number' || !Number.isInteger(urgency) || urgency < 0 || urgency > 7) throw new RangeError('urgency: expected an integer 0..7');
     if (typeof incremental !== 'boolean') throw new TypeError('incremental: expected a boolean');
+    if (this.released(id)) return;
     this.st.streams.setPriority(id, urgency, incremental);
   }
 

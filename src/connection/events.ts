@@ -1,6 +1,6 @@
 // L4: turning sub-module signals into ConnectionEvents (DESIGN §2: plain objects with `type`):
 // the stream map's readiness edges, CIDs issued/retired for the endpoint's routing table.
-import { isUni } from '../transport/stream-id.js';
+import { isUni, streamIndex, streamType } from '../transport/stream-id.js';
 import type { ConnState } from './state.js';
 
 /** Move pending stream-map and CID signals into the connection's event queue, in order. */
@@ -18,6 +18,7 @@ export function flushAuxEvents(st: ConnState): void {
     switch (e.type) {
       case 'opened':
         st.counters.streamsOpenedRemote++;
+        noteOpened(st, e.streamId);
         st.emit({ type: 'stream-opened', id: e.streamId, bidirectional: !isUni(e.streamId) });
         break;
       case 'readable':
@@ -44,4 +45,11 @@ export function flushAuxEvents(st: ConnState): void {
         break;
     }
   }
+}
+
+/** Remember that stream `id` (and every lower one of its type) was opened, for API checks on released streams. */
+export function noteOpened(st: ConnState, id: number): void {
+  const t = streamType(id);
+  const n = streamIndex(id) + 1;
+  if (n > st.openedStreams[t]!) st.openedStreams[t] = n;
 }

@@ -157,6 +157,9 @@ export class ConnState {
   /** ACK-only packets sent since the last ack-eliciting one (RFC 9000 §13.2.1: elicit now and then). */
   ackOnlyRun = 0;
 
+  /** Per stream type (RFC 9000 §2.1): how many streams of it were ever opened (by either side). */
+  readonly openedStreams = [0, 0, 0, 0];
+
   // ---- datagrams (RFC 9221)
   readonly dgramQueue: QueuedDatagram[] = [];
   nextDatagramId = 0;
