@@ -56,6 +56,5 @@ for (const seed of scenarioSeeds([1, 2, 3])) {
     for (const c of w.conns) t.is(c.state, 'established');
     const st = w.server.endpoint.stats;
     t.true(st.datagramsDropped > 0);
-    t.log(`injected ${injected}; server dropped ${st.datagramsDropped}, resets ${st.statelessResetSent}, VN ${st.versionNegotiationSent}; conn drops ${JSON.stringify(w.serverConns[0]!.stats.dropped)}`);
   });
 }

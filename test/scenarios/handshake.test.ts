@@ -183,3 +183,17 @@ for (const seed of scenarioSeeds([1, 2])) {
     t.true(w.runTransfers(10_000), w.summary());
   });
 }
+
+test('an expired Retry token draws CONNECTION_CLOSE INVALID_TOKEN and the client gives up at once (RFC 9000 §8.1.2)', (t) => {
+  const w = new World({ seed: 11, endpoint: { retry: 'always', retryTokenLifetime: 1 } });
+  t.true(w.net.runUntil(() => w.conn.state === 'closed' || w.conn.state === 'draining', 5000), w.summary());
+  const e = w.conn.error!;
+  t.is(e.kind, 'transport', describe(e));
+  t.is(e.code, 0x0b);
+  t.true(e.remote);
+  const st = w.server.endpoint.stats;
+  t.is(st.retrySent, 1);
+  t.is(st.invalidTokenCloseSent, 1);
+  t.is(st.connectionsAccepted, 0);
+  t.true(w.net.elapsed < 1000, 'no waiting for a timeout');
+});

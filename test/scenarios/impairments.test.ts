@@ -101,7 +101,6 @@ for (const c of cases) {
       t.is(client!.bytesDownloaded, per.download * c.streams);
       t.is(w.app.bytesUploaded, per.upload * c.streams);
       c.check?.(w, t);
-      t.log(w.summary());
     });
   }
 }
