@@ -34,6 +34,9 @@ export class StreamApp {
   /** Called when a peer stream finished (all data + FIN read). */
   onFinished: ((id: number, received: number) => void) | null = null;
   chunk = 16 * 1024;
+  /** Check and generate the byte pattern (false: constant bytes, no checks — for benchmarks). */
+  verify = true;
+  private static readonly constant = new Uint8Array(1 << 20).fill(0x5a);
 
   constructor(conn: Connection) {
     this.conn = conn;
@@ -51,7 +54,8 @@ export class StreamApp {
     while (o.written < o.total) {
       const n = Math.min(this.chunk, o.total - o.written);
       const last = o.written + n === o.total;
-      const w = this.conn.streamWrite(id, patternChunk(id, o.written, n), last && o.fin);
+      const data = this.verify ? patternChunk(id, o.written, n) : StreamApp.constant.subarray(0, n);
+      const w = this.conn.streamWrite(id, data, last && o.fin);
       if (w < 0) {
         this.out.delete(id);
         return;
@@ -72,7 +76,7 @@ export class StreamApp {
     if (s.fin) return;
     for (;;) {
       const r = this.conn.streamRead(id, this.readBuf);
-      for (let i = 0; i < r.bytes; i++) {
+      for (let i = 0; this.verify && i < r.bytes; i++) {
         if (this.readBuf[i] !== patternByte(id, s.received + i)) {
           s.corrupt = true;
           break;

@@ -251,3 +251,21 @@ test('qlog: connection_started, parameters_set, packet_sent/received with frames
   t.true(Array.isArray(rx.data.frames));
   t.notThrows(() => JSON.stringify(events));
 });
+
+test('NAT rebinding during a download where the client only sends ACKs: the server validates and the download completes', (t) => {
+  const p = new Pair({ seed: 8 });
+  t.true(p.handshake());
+  const capp = new StreamApp(p.client);
+  const sapp = new StreamApp(p.server!);
+  // The client asks with 10 bytes; the server answers with 3 MB: the client then only ACKs.
+  sapp.onFinished = (id) => sapp.send(id, 3_000_000, true);
+  p.onEvent = (side, _c, e) => (side === 'client' ? capp : sapp).handle(e);
+  const id = p.client.openStream(true)!;
+  capp.send(id, 10, true);
+  p.runUntil(() => capp.totalReceived() > 500_000, 10_000);
+  p.clientAddr = { remoteAddress: '10.7.7.7', remotePort: 41000 };
+  t.true(p.runUntil(() => capp.finishedCount() === 1, 60_000), `received ${capp.totalReceived()}`);
+  t.false(capp.anyCorrupt());
+  t.truthy(p.serverEvents.find((e) => e.type === 'path-validated'));
+  t.deepEqual(p.server!.path, p.clientAddr);
+});

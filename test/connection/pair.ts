@@ -48,6 +48,10 @@ interface InFlight {
   from: PathInfo;
 }
 
+function before(a: InFlight, b: InFlight): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
 export function baseClientOptions(rng: SeededRandom): ConnectionOptions {
   const cert = testCertificate();
   return {
@@ -80,7 +84,6 @@ export class Pair {
   private readonly linkRng: SeededRandom;
   private readonly net: InFlight[] = [];
   private seq = 0;
-  private head = 0;
   readonly o: Required<Pick<PairOptions, 'delay' | 'jitter' | 'pacing'>> & PairOptions;
   private readonly serverOptions: Omit<ConnectionOptions, 'role' | 'version' | 'initialDcid'>;
   readonly buf = new Uint8Array(1500);
@@ -127,18 +130,38 @@ export class Pair {
     this.enqueue({ at, seq: this.seq++, dir, data: d, from: dir === 'up' ? { ...this.clientAddr } : { ...SERVER_ADDR } });
   }
 
-  /** Keep the queue ordered by arrival time (then send order): binary insertion. */
+  /** Binary min-heap on (arrival time, send order). */
   private enqueue(item: InFlight): void {
-    const at = item.at;
-    const net = this.net;
-    let lo = this.head;
-    let hi = net.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (net[mid]!.at <= at) lo = mid + 1;
-      else hi = mid;
+    const h = this.net;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(item, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
     }
-    net.splice(lo, 0, item);
+    h[i] = item;
+  }
+
+  private dequeue(): InFlight {
+    const h = this.net;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && before(h[r]!, h[l]!) ? r : l;
+        if (!before(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
   }
 
   /** Pull every datagram both sides want to send now. */
@@ -210,7 +233,7 @@ export class Pair {
   step(maxTime: number): boolean {
     this.flush();
     let next = Math.min(this.client.nextTimeout(), this.server?.nextTimeout() ?? Infinity);
-    if (this.head < this.net.length && this.net[this.head]!.at < next) next = this.net[this.head]!.at;
+    if (this.net.length > 0 && this.net[0]!.at < next) next = this.net[0]!.at;
     if (next === Infinity) return false;
     if (next > maxTime) {
       this.now = maxTime;
@@ -218,16 +241,7 @@ export class Pair {
     }
     if (next > this.now) this.now = next;
     // Deliver in order of arrival time, then send order.
-    const net = this.net;
-    while (this.head < net.length && net[this.head]!.at <= this.now) {
-      const item = net[this.head]!;
-      net[this.head++] = undefined as unknown as InFlight;
-      this.deliver(item);
-    }
-    if (this.head > 1024 && this.head * 2 > net.length) {
-      net.splice(0, this.head);
-      this.head = 0;
-    }
+    while (this.net.length > 0 && this.net[0]!.at <= this.now) this.deliver(this.dequeue());
     if (this.client.nextTimeout() <= this.now) this.client.onTimeout(this.now);
     if (this.server !== null && this.server.nextTimeout() <= this.now) this.server.onTimeout(this.now);
     this.flush();
