@@ -126,3 +126,33 @@ test('PTO probes in two spaces: a PING-only Initial coalesced before a Handshake
   t.true(cst.counters.packetsReceived - before >= 1);
   t.is(cst.dropped['decrypt-failed'] ?? 0, 0);
 });
+
+test('a 2 KB ClientHello split over two Initial datagrams, delivered in reverse order (as Chromium does)', (t) => {
+  let held: Uint8Array | null = null;
+  let initials = 0;
+  const p = new Pair({
+    client: { tlsExtra: { extraExtensions: [{ type: 21, data: new Uint8Array(1800) }] } },
+    filter: (dir, d, i) => {
+      if (dir !== 'up' || i > 1) return d;
+      initials++;
+      if (i === 0) {
+        held = d;
+        return null;
+      }
+      return d;
+    },
+  });
+  // Deliver the held first datagram after the second one.
+  p.runUntil(() => p.server !== null, 1000);
+  t.is(initials, 2, 'the ClientHello needed two datagrams');
+  t.is(p.server!.state, 'handshaking');
+  p.server!.receive(held!, p.clientAddr, p.now);
+  t.true(p.handshake());
+});
+
+test('NewReno congestion control under 3 % loss', (t) => {
+  const r = transfer({ seed: 12, loss: 0.03, client: { congestionControl: 'newreno' }, server: { congestionControl: 'newreno' } }, 4, 128 * 1024, 120_000);
+  t.true(r.done);
+  t.false(r.capp.anyCorrupt());
+  t.is(Pair.internals(r.p.client).ld.cc.algorithm, 'newreno');
+});
