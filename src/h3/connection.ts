@@ -74,8 +74,11 @@ export interface H3RespondOptions {
 }
 
 const SCRATCH_SIZE = 16384;
-/** Largest DATA frame payload one write() frames at once. */
-const MAX_DATA_FRAME = 65536;
+/**
+ * Largest DATA frame payload framed at once. A frame is committed whole, so this bounds what a
+ * stream buffers beyond what QUIC flow control accepted.
+ */
+const MAX_DATA_FRAME = 16384;
 /** DATA payloads up to this are framed with one copy into one transport write. */
 const SMALL_DATA = 1024;
 /** Largest GOAWAY/stream ID we can carry exactly; larger received values saturate to MAX_SAFE_INTEGER. */
@@ -85,6 +88,9 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
  * IDs are exact only below 2^53, and no connection gets near either).
  */
 export const GOAWAY_NO_NEW_REQUESTS = Number.MAX_SAFE_INTEGER - 3;
+
+/** Finished streams remembered until 'stream-closed' (bounds memory if a transport never reports it). */
+const MAX_IN_FLIGHT_TRACKED = 4096;
 
 const U_PENDING = 0;
 const U_CONTROL = 1;
@@ -171,6 +177,9 @@ export class H3Connection {
   private goawaySent = -1;
   private goawayReceived = -1;
   private closeWhenIdle = false;
+  private drainedEmitted = false;
+  /** Finished request streams whose sent bytes the transport has not reported delivered ('stream-closed'). */
+  private readonly inFlight = new Set<number>();
   private maxPushIdReceived = -1;
   private closedError: H3CloseError | null = null;
 
@@ -333,6 +342,13 @@ export class H3Connection {
         case 'handshake-completed':
           this.openCriticalStreams();
           break;
+        case 'stream-closed': {
+          // The transport may finish a stream before H3 has delivered everything it read from it.
+          const rs = this.streams.get(e.id);
+          if (rs) rs.transportClosed = true;
+          else if (this.inFlight.delete(e.id)) this.checkIdle();
+          return;
+        }
         case 'datagram':
           this.onDatagram(e.data);
           break;
@@ -607,15 +623,17 @@ export class H3Connection {
   }
 
   /**
-   * Graceful shutdown: GOAWAY with the next request stream ID (server) or push ID 0 (client), then
-   * close with H3_NO_ERROR once the requests below it are complete. To lose no request in flight, a
-   * server may first send goaway(GOAWAY_NO_NEW_REQUESTS) and call shutdown() a round trip later
-   * (RFC 9114 §5.2).
+   * Graceful shutdown (RFC 9114 §5.2). Client: GOAWAY (push ID 0), no new requests, close with
+   * H3_NO_ERROR once its requests are done. Server: GOAWAY with the next request stream ID; requests
+   * at or above it are refused; once those below are done a 'drained' event follows — the client
+   * closes when it has seen the GOAWAY and finished, else the driver closes after a grace period. To
+   * lose no request in flight a server may first send goaway(GOAWAY_NO_NEW_REQUESTS) and call
+   * shutdown() a round trip later.
    */
   shutdown(): void {
     this.checkOpen();
     this.goaway();
-    this.closeWhenIdle = true;
+    if (this.isClient) this.closeWhenIdle = true;
     try {
       this.checkIdle();
     } catch (e) {
@@ -735,7 +753,7 @@ export class H3Connection {
       s.discard = true;
       this.pump(s);
       if (s.recv < Recv.DONE) {
-        if (!s.finRead) this.transport.streamStopSending(s.id, H3ErrorCode.H3_NO_ERROR);
+        if (!s.finRead) this.stopSending(s.id, H3ErrorCode.H3_NO_ERROR);
         this.abandonRecv(s);
       }
       this.maybeDone(s);
@@ -810,7 +828,7 @@ export class H3Connection {
         this.emit({ type: 'reset', streamId: id, code, remote: true });
       } else if (s.send !== Send.RESET) {
         // The request never arrived whole: nothing to answer (RFC 9114 §4.1.1).
-        this.transport.streamReset(id, H3ErrorCode.H3_REQUEST_INCOMPLETE);
+        this.resetSend(id, H3ErrorCode.H3_REQUEST_INCOMPLETE);
         s.send = Send.RESET;
         s.out.discard();
       }
@@ -879,8 +897,8 @@ export class H3Connection {
     if (this.goawaySent >= 0 && id >= this.goawaySent) {
       // After our GOAWAY: refused, never processed (RFC 9114 §5.2).
       this.stats.requestsRejected++;
-      this.transport.streamStopSending(id, H3ErrorCode.H3_REQUEST_REJECTED);
-      this.transport.streamReset(id, H3ErrorCode.H3_REQUEST_REJECTED);
+      this.stopSending(id, H3ErrorCode.H3_REQUEST_REJECTED);
+      this.resetSend(id, H3ErrorCode.H3_REQUEST_REJECTED);
       return null;
     }
     const s = new RequestStream(id, this.transport, this.maxHeadersFrame);
@@ -1146,11 +1164,11 @@ export class H3Connection {
 
   /** Reset our side and stop reading (RFC 9114 §4.1.1). */
   private abortStream(s: RequestStream, sendCode: number, recvCode: number): void {
-    if (s.send !== Send.RESET && !(s.send === Send.FIN && s.out.finSent)) this.transport.streamReset(s.id, sendCode);
+    if (s.send !== Send.RESET && !(s.send === Send.FIN && s.out.finSent)) this.resetSend(s.id, sendCode);
     s.send = Send.RESET;
     s.out.discard();
     if (s.recv < Recv.DONE) {
-      if (!s.finRead) this.transport.streamStopSending(s.id, recvCode);
+      if (!s.finRead) this.stopSending(s.id, recvCode);
       this.abandonRecv(s);
     }
     this.maybeDone(s);
@@ -1165,6 +1183,11 @@ export class H3Connection {
   private maybeDone(s: RequestStream): void {
     if (!s.finished || this.streams.get(s.id) !== s) return;
     this.streams.delete(s.id);
+    if (s.send === Send.FIN && !s.transportClosed) {
+      // Our last bytes may still be in flight until the transport reports 'stream-closed'.
+      if (this.inFlight.size >= MAX_IN_FLIGHT_TRACKED) this.inFlight.delete(this.inFlight.values().next().value!);
+      this.inFlight.add(s.id);
+    }
     this.checkIdle();
   }
 
@@ -1245,7 +1268,7 @@ export class H3Connection {
       default:
         // Reserved or unknown type: abort reading (RFC 9114 §6.2, §6.2.3).
         u.kind = U_IGNORED;
-        if (!fin) this.transport.streamStopSending(u.id, H3ErrorCode.H3_STREAM_CREATION_ERROR);
+        if (!fin) this.stopSending(u.id, H3ErrorCode.H3_STREAM_CREATION_ERROR);
     }
   }
 
@@ -1324,6 +1347,8 @@ export class H3Connection {
     this.goawayReceived = id;
     this.emit({ type: 'goaway', id });
     if (this.isClient) {
+      // No new requests are possible: close (H3_NO_ERROR) once the accepted ones are done (§5.2).
+      this.closeWhenIdle = true;
       // Requests at or above the ID will not be processed: cancel them, report them retryable.
       for (const s of [...this.streams.values()]) {
         if (s.id < id) continue;
@@ -1362,15 +1387,45 @@ export class H3Connection {
 
   // ================================================================ internals: closing
 
+  /**
+   * RESET_STREAM, tolerating a stream the transport already finished: events are processed after
+   * the transport acted on them (a STOP_SENDING it answered with its own reset, a collected stream),
+   * so an abort that finds nothing left to abort has reached its goal.
+   */
+  private resetSend(id: number, code: number): void {
+    try {
+      this.transport.streamReset(id, code);
+    } catch {
+      // already reset or gone
+    }
+  }
+
+  /** STOP_SENDING, tolerating a receiving side the transport already finished (see resetSend). */
+  private stopSending(id: number, code: number): void {
+    try {
+      this.transport.streamStopSending(id, code);
+    } catch {
+      // already finished or gone
+    }
+  }
+
   private checkOpen(): void {
     if (this.closedError) throw new H3ClosedError();
   }
 
   private checkIdle(): void {
-    if (!this.closeWhenIdle || this.closedError || this.streams.size > 0) return;
-    // A server waits for every request below its GOAWAY to have arrived.
-    if (!this.isClient && this.goawaySent >= 0 && this.requestsSeen.watermark * 4 < Math.min(this.goawaySent, this.maxRequestSeen + 4)) return;
-    this.closeConnection(H3ErrorCode.H3_NO_ERROR, 'graceful shutdown');
+    if (this.closedError || this.streams.size > 0 || this.inFlight.size > 0) return;
+    if (this.isClient) {
+      if (this.closeWhenIdle) this.closeConnection(H3ErrorCode.H3_NO_ERROR, 'graceful shutdown');
+      return;
+    }
+    // A server is drained once every request below its GOAWAY has arrived and finished. It does
+    // not close by itself: requests above the ID may still be in flight towards it, and only the
+    // client (which closes once idle after GOAWAY) or the driver's timer knows when they are not.
+    if (this.goawaySent < 0 || this.drainedEmitted) return;
+    if (this.requestsSeen.watermark * 4 < Math.min(this.goawaySent, this.maxRequestSeen + 4)) return;
+    this.drainedEmitted = true;
+    this.emit({ type: 'drained' });
   }
 
   /** Turn an exception from processing into a connection close (peer errors keep their code). */

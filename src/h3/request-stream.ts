@@ -95,6 +95,8 @@ export class RequestStream {
   sendNoContent = false;
   /** Our side is a CONNECT tunnel: DATA only, no Content-Length, no trailers. */
   sendTunnel = false;
+  /** The transport reported 'stream-closed' (everything we sent was delivered). */
+  transportClosed = false;
   /** A write() was short: emit 'writable' when the buffer drains. */
   wantWritable = false;
 

@@ -52,6 +52,8 @@ export type H3TransportEvent =
   | { type: 'stream-reset'; id: number; code: number; finalSize?: number }
   | { type: 'stream-stop-sending'; id: number; code: number }
   | { type: 'streams-available'; bidirectional: boolean }
+  /** Both directions finished and acknowledged: a graceful shutdown closes only after these. */
+  | { type: 'stream-closed'; id: number }
   | { type: 'datagram'; data: Uint8Array }
   | { type: 'closed'; error: H3TransportCloseInfo };
 

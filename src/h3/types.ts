@@ -97,6 +97,8 @@ export type H3Event =
   | { type: 'datagram'; streamId: number; data: Uint8Array }
   /** The peer sent GOAWAY: a stream ID (from a server) or push ID (from a client). */
   | { type: 'goaway'; id: number }
+  /** Server: after GOAWAY, every request below its ID is complete (shutdown may proceed). */
+  | { type: 'drained' }
   /** Client: request() may succeed again after returning null. */
   | { type: 'streams-available' }
   | { type: 'closed'; error: H3CloseError };

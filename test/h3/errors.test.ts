@@ -258,16 +258,23 @@ test('GOAWAY with a stream ID that is not client-initiated bidirectional → H3_
 
 test('GOAWAY ID increasing → H3_ID_ERROR (§5.2)', (t) => {
   const p = client();
+  p.h3.request(REQ); // in progress: the client does not close after the first GOAWAY
   p.control({}, concat(frame({ type: 'goaway', id: 8 }), frame({ type: 'goaway', id: 12 })));
   closesWith(t, E.H3_ID_ERROR, p);
 });
 
 test('GOAWAY 2^62-4 (saturated) then a real ID is accepted (§5.2 graceful shutdown)', (t) => {
   const p = client();
-  p.control({}, concat(rawFrame(H3FrameType.GOAWAY, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc])), frame({ type: 'goaway', id: 0 })));
+  const id = p.h3.request(REQ)!;
+  const ctl = p.control({}, rawFrame(H3FrameType.GOAWAY, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc])));
   p.run();
-  t.false(p.h3.closed);
+  t.false(p.h3.closed, 'the request may still complete');
+  t.is(p.h3.activeStreams, 1);
+  p.write(ctl, frame({ type: 'goaway', id: 0 }));
+  p.run();
   t.is(p.h3.goawayId, 0);
+  t.deepEqual(ofType(p.h3Events, 'reset').map((r) => [r.streamId, r.code, r.remote]), [[id, E.H3_REQUEST_REJECTED, false]]);
+  t.is(p.closeCode, E.H3_NO_ERROR, 'then the idle client closes gracefully');
 });
 
 test('GOAWAY on a request stream → H3_FRAME_UNEXPECTED (§7.2.6)', (t) => {

@@ -312,6 +312,7 @@ export class FakeQuic implements H3Transport {
     if (!sendOver || !h.recvDone) return;
     h.collected = true;
     this.streams.delete(h.id);
+    if (!this.closed) this.events.push({ type: 'stream-closed', id: h.id });
     // A stream the peer opened is gone: give the peer a new one (MAX_STREAMS).
     const peerOpened = (h.id % 2 === 0) !== (this.role === 'client');
     if (peerOpened && !this.peer.closed) this.peer.raiseLimit(h.id % 4 < 2);
@@ -333,10 +334,15 @@ export class FakeQuic implements H3Transport {
     }
   }
 
-  /** Streams with something to deliver. */
+  /** Streams with something to deliver (and not held back by the test). */
   ready(): Half[] {
     const out: Half[] = [];
-    for (const h of this.streams.values()) if (h.canSend && !h.resetSent && (h.queued > 0 || (h.finQueued && !h.finDelivered))) out.push(h);
+    const held = this.pair.held;
+    for (const h of this.streams.values()) {
+      if (!h.canSend || h.resetSent || !(h.queued > 0 || (h.finQueued && !h.finDelivered))) continue;
+      if (held.size > 0 && held.has(`${this.role}:${h.id}`)) continue;
+      out.push(h);
+    }
     return out;
   }
 
@@ -377,8 +383,18 @@ export class FakeQuicPair {
   readonly rng: SeededRandom;
   /** Deliveries in order (prioritize mode only). */
   readonly log: DeliveryRecord[] = [];
-  /** Datagrams delivered / dropped in flight. */
+  /** Datagrams delivered. */
   datagramsDelivered = 0;
+  /** Streams whose bytes are held back ("client:6"), to force orderings such as QPACK blocking. */
+  readonly held = new Set<string>();
+
+  hold(from: 'client' | 'server', id: number): void {
+    this.held.add(`${from}:${id}`);
+  }
+
+  release(from: 'client' | 'server', id: number): void {
+    this.held.delete(`${from}:${id}`);
+  }
 
   constructor(options: FakeQuicOptions = {}) {
     this.opts = {
