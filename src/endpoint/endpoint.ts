@@ -380,9 +380,15 @@ export class Endpoint<C extends EndpointConnection = Connection> {
     // RFC 9000 §7.2: the client's own first DCID has ≥ 8 bytes (after a Retry it is our CID).
     if (retrySourceCid === undefined && hdr.dcid.length < MIN_INITIAL_DCID_LENGTH) return this.drop('initial_dcid_too_short');
     if (!validated && this.retryWanted()) return this.sendRetry(hdr, from, now);
-    if (this.routes.size >= this.maxConnections) return this.drop('connection_limit');
     const keys = openInitial(datagram, hdr);
     if (keys === null) return this.drop('initial_undecryptable');
+    if (this.routes.size >= this.maxConnections) {
+      // RFC 9000 §5.2.2: a server refusing a connection SHOULD answer CONNECTION_REFUSED in an Initial.
+      const pkt = buildInitialClose(hdr, keys, fillRandom(this.rng, new Uint8Array(this.cidLength)), TransportErrorCode.CONNECTION_REFUSED, 'server busy');
+      disposeInitial(keys);
+      if (this.enqueue(pkt, from)) this.stats.refusedCloseSent++;
+      return this.drop('connection_limit');
+    }
     disposeInitial(keys);
     return this.accept(datagram, hdr, from, now, validated, odcid, retrySourceCid);
   }

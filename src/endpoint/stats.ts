@@ -30,7 +30,7 @@ export const DROP_REASONS = [
   'not_server',
   /** An Initial with an invalid Retry token (answered with INVALID_TOKEN when it decrypts). */
   'invalid_token',
-  /** Refused: the connection limit is reached. */
+  /** Refused at the connection limit (answered with CONNECTION_REFUSED). */
   'connection_limit',
   /** A 0-RTT packet before its Initial could not be buffered. */
   'zero_rtt_unbuffered',
@@ -61,6 +61,8 @@ export interface EndpointStats {
   statelessResetSent: number;
   /** INVALID_TOKEN CONNECTION_CLOSE packets sent in reply to a bad Retry token (RFC 9000 §8.1.2). */
   invalidTokenCloseSent: number;
+  /** CONNECTION_REFUSED CONNECTION_CLOSE packets sent at the connection limit (RFC 9000 §5.2.2). */
+  refusedCloseSent: number;
   /** Stateless resets from peers that a connection recognised (RFC 9000 §10.3.1). */
   statelessResetReceived: number;
   tokens: {
@@ -95,6 +97,7 @@ export function createEndpointStats(): EndpointStats {
     retrySent: 0,
     statelessResetSent: 0,
     invalidTokenCloseSent: 0,
+    refusedCloseSent: 0,
     statelessResetReceived: 0,
     tokens: {
       retryAccepted: 0,

@@ -453,12 +453,22 @@ test('garbage is dropped and counted by reason', (t) => {
   t.is(conns.length, 0);
 });
 
-test('connection limit and option validation', (t) => {
+test('connection limit (answered with CONNECTION_REFUSED, RFC 9000 §5.2.2) and option validation', (t) => {
   const { ep, conns } = makeServer({ maxConnections: 1 });
   ep.handle(buildClientInitial({ dcid: dcidN(1), scid: dcidN(2) }), CLIENT, T0);
   ep.handle(buildClientInitial({ dcid: dcidN(3), scid: dcidN(2) }), CLIENT, T0);
   t.is(conns.length, 1);
   t.is(ep.stats.dropped.connection_limit, 1);
+  t.is(ep.stats.refusedCloseSent, 1);
+  const refused = pull(ep)[0]!.data.slice();
+  const rh = decode(refused);
+  const keys = initialProtection(QUIC_V1, dcidN(3), false);
+  const r = keys.open.unprotect(refused, 0, rh.pnOffset, rh.packetEnd, -1)!;
+  const codes: number[] = [];
+  parseFrames(refused.subarray(r.payloadOffset, r.payloadOffset + r.payloadLength), PacketKind.INITIAL, (f) => {
+    if (f.kind === FrameType.CONNECTION_CLOSE) codes.push((f as { errorCode: number }).errorCode);
+  });
+  t.deepEqual(codes, [0x02]); // CONNECTION_REFUSED
   const rng = new SeededRandom(1);
   t.throws(() => new Endpoint({ rng: undefined as never }), { instanceOf: TypeError, message: /options\.rng/ });
   t.throws(() => new Endpoint({ rng, cidLength: 0 }), { instanceOf: RangeError });

@@ -197,3 +197,15 @@ test('an expired Retry token draws CONNECTION_CLOSE INVALID_TOKEN and the client
   t.is(st.connectionsAccepted, 0);
   t.true(w.net.elapsed < 1000, 'no waiting for a timeout');
 });
+
+test('connection limit: the endpoint refuses a second client with CONNECTION_REFUSED (RFC 9000 §5.2.2)', (t) => {
+  const w = new World({ seed: 12, clients: 2, endpoint: { maxConnections: 1 }, connect: false });
+  const first = w.connect(w.clients[0]!);
+  t.true(w.net.runUntil(() => first.handshakeConfirmed, 3000));
+  const second = w.connect(w.clients[1]!);
+  t.true(w.net.runUntil(() => second.state === 'closed' || second.state === 'draining', 3000), w.summary());
+  t.is(second.error?.code, 0x02, second.error ? describe(second.error) : '');
+  t.true(second.error?.remote);
+  t.is(first.state, 'established');
+  t.is(w.server.endpoint.stats.refusedCloseSent, 1);
+});
