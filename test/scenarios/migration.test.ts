@@ -47,3 +47,23 @@ test('two rebindings in one transfer (port, then address)', (t) => {
   t.is(client!.bytesDownloaded, 3_200_000);
   t.true(w.server.events('path-validated').length >= 2, JSON.stringify(w.server.eventCounts));
 });
+
+test('CID rotation mid-transfer: the client moves to new server CIDs; retired ones leave the routing table', (t) => {
+  const w = new World({ seed: 10, up: link, down: link });
+  t.true(w.handshake(3000));
+  const [client] = w.transfer(Array.from({ length: 2 }, () => ({ upload: 10_000, download: 600_000 })));
+  const retired: Uint8Array[] = [];
+  for (const at of [200_000, 500_000, 800_000]) {
+    t.true(w.net.runUntil(() => client!.bytesDownloaded >= at, 20_000), w.summary());
+    const old = w.conn.peerCid.slice();
+    t.true(w.conn.rotatePeerCid(), 'a spare server CID was available');
+    retired.push(old);
+  }
+  t.true(w.runTransfers(60_000), w.summary());
+  t.deepEqual(w.errors(), []);
+  t.true(w.net.runUntil(() => retired.every((c) => w.server.endpoint.lookup(c) === undefined), 5000), 'retired CIDs still route');
+  const sc = w.serverConns[0]!;
+  t.is(w.server.endpoint.lookup(w.conn.peerCid), sc);
+  // the table holds exactly the server connection's active CIDs
+  t.is(w.server.endpoint.routingEntries, sc.localCids.length);
+});
