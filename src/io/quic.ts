@@ -112,21 +112,20 @@ export class QuicServer extends EventEmitter implements AsyncIterable<QuicSessio
         const w = this.writers.get(conn);
         if (w !== undefined) void w.close();
       },
+      // Synchronously, so 'session' listeners see the session before its first stream event.
+      onOpened: (s) => {
+        if (!this.pending.delete(s)) return;
+        this.sessions.add(s);
+        this.queue.push(s);
+        this.emit('session', s);
+      },
     });
     this.pending.add(session);
     this.sessionHook?.(session);
-    session.opened.then(
-      () => {
-        if (!this.pending.delete(session)) return;
-        this.sessions.add(session);
-        this.queue.push(session);
-        this.emit('session', session);
-      },
-      (err: unknown) => {
-        this.pending.delete(session);
-        this.emit('handshake-error', err, session);
-      },
-    );
+    session.opened.catch((err: unknown) => {
+      this.pending.delete(session);
+      if (this.listenerCount('handshake-error') > 0) this.emit('handshake-error', err, session);
+    });
     return session;
   }
 
@@ -226,11 +225,9 @@ function validateServerIdentity(server: ServerConnectionOptions): void {
     // A throwaway server connection parses the chain and key exactly as handshakes will.
     new Connection({ ...server, role: 'server', rng: secureRandom, initialDcid: new Uint8Array(8) } as ConnectionOptions, 0);
   } catch (e) {
-    if (e instanceof TypeError || e instanceof RangeError) {
-      const msg = e.message.replace(/^options\.certificate/, 'options.cert').replace(/^options\.privateKey/, 'options.key');
-      throw new (e.constructor as typeof TypeError)(msg);
-    }
-    throw new TypeError(`options.cert/options.key: ${(e as Error).message}`);
+    const msg = (e as Error).message.replace(/^options\.certificate/, 'options.cert').replace(/^options\.privateKey/, 'options.key');
+    const named = /^options\.(cert|key)\b/.test(msg) ? msg : `options.cert/options.key: ${msg}`;
+    throw e instanceof RangeError ? new RangeError(named) : new TypeError(named);
   }
 }
 

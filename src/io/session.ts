@@ -35,6 +35,8 @@ export interface SessionInit {
   servername?: string;
   /** Called once when the connection is gone (server bookkeeping, qlog close). */
   onGone?: (session: QuicSession) => void;
+  /** Called synchronously when the handshake completes, before any later event (server: emit 'session'). */
+  onOpened?: (session: QuicSession) => void;
 }
 
 /** Receives every connection event before the session's own handling (HTTP/3 uses it). */
@@ -67,10 +69,12 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   private resolveClosed!: () => void;
   private rejectClosed!: (e: Error) => void;
   private info: SessionInfo | null = null;
+  private openedSettled = false;
   private endError: QuicError | null = null;
   private ended = false;
   private readonly ownsDriver: boolean;
   private readonly onGone: ((s: QuicSession) => void) | undefined;
+  private readonly onOpenedHook: ((s: QuicSession) => void) | undefined;
   private tap: SessionTap | undefined;
   private ticket: Buffer | undefined;
   private newToken: Buffer | undefined;
@@ -87,6 +91,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     this.ownsDriver = init.ownsDriver;
     this.servername = init.servername;
     this.onGone = init.onGone;
+    this.onOpenedHook = init.onOpened;
     this.createdAt = init.driver.clock();
     this.opened = new Promise<SessionInfo>((resolve, reject) => {
       this.resolveOpened = resolve;
@@ -218,6 +223,14 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   }
   /** @internal ConnectionSink: after a batch of events, retry writes that found no room. */
   afterEvents(): void {
+    // A handshake that failed (we or the peer closed) rejects `opened` now, not after the closing period.
+    if (this.info === null && !this.openedSettled) {
+      const e = this.conn.error;
+      if (e !== null) {
+        this.openedSettled = true;
+        this.rejectOpened(closeError(e as CloseInfo, false));
+      }
+    }
     if (this.stalledWrites.size === 0) return;
     const list = [...this.stalledWrites];
     this.stalledWrites.clear();
@@ -302,6 +315,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
         this.info = { alpn: ev.alpn, version: this.conn.version, resumed: ev.resumed, earlyDataAccepted: ev.earlyDataAccepted };
         tap?.(ev);
         this.resolveOpened(this.info);
+        this.onOpenedHook?.(this);
         this.wakeStreamWaiters();
         this.emit('handshake', this.info);
         return;
@@ -351,6 +365,8 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     switch (ev.type) {
       case 'stream-opened': {
         const s = this.adopt(ev.id, false, ev.bidirectional);
+        // A queued stream may fail before anyone iterates to it: that must not crash the process.
+        s.on('error', noop);
         this.incoming.push(s);
         this.emit('stream', s);
         return;
@@ -401,13 +417,15 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     const clean = isCleanClose(info, handshakeDone);
     const err = closeError(info, handshakeDone);
     if (!clean) this.endError = err;
-    const streamErr = clean ? null : err;
+    // Our own clean close ends open streams quietly; anything else is an error for them.
+    const streamErr = clean && !info.remote ? null : clean ? new QuicError(QuicErrorCode.SESSION_CLOSED, 'the peer closed the session', { remote: true }) : err;
     for (const s of [...this.streams.values()]) s.sessionClosed(streamErr);
     this.streams.clear();
     for (const w of this.streamWaiters.splice(0)) w.reject(err);
     for (const w of this.datagramWaiters.values()) w('lost');
     this.datagramWaiters.clear();
-    if (!handshakeDone) this.rejectOpened(err);
+    if (!handshakeDone && !this.openedSettled) this.rejectOpened(err);
+    this.openedSettled = true;
     this.incoming.end();
     if (clean) this.resolveClosed();
     else this.rejectClosed(err);

@@ -244,7 +244,8 @@ export class StreamCore {
 
   /** Node's _destroy: abort the directions still open. */
   destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    const code = (err as { errorCode?: unknown } | null)?.errorCode;
+    // Our own abort code travels in err.errorCode; an error the peer caused is not echoed back.
+    const code = (err as { errorCode?: unknown; remote?: unknown } | null)?.remote === true ? 0 : (err as { errorCode?: unknown } | null)?.errorCode;
     const c = typeof code === 'number' && Number.isInteger(code) && code >= 0 ? code : 0;
     if (!this.sendDone) {
       this.sendDone = true;
@@ -269,6 +270,10 @@ export class StreamCore {
   }
 
   /** The session ended: everything still open fails with `err`. */
+  /**
+   * The session ended: streams still open are destroyed — with `err` (the peer closed, or an error
+   * ended the session), or without an error when we closed the session ourselves (`err` null).
+   */
   sessionClosed(err: Error | null): void {
     this.recvDone = true;
     this.sendDone = true;
@@ -277,7 +282,10 @@ export class StreamCore {
     if (this.pendingCb !== null) this.completeWrite(err ?? new QuicError(QuicErrorCode.SESSION_CLOSED, `stream ${this.id}: the session closed`));
     const readOpen = this.canRead && !(node as Readable).readableEnded;
     const writeOpen = this.canWrite && !(node as Writable).writableFinished;
-    if (readOpen || writeOpen) node.destroy(err ?? new QuicError(QuicErrorCode.SESSION_CLOSED, `stream ${this.id}: the session closed`));
+    if (readOpen || writeOpen) {
+      if (err === null) node.destroy();
+      else node.destroy(err);
+    }
   }
 }
 
