@@ -165,9 +165,12 @@ test('through the project relay: 5% loss each way (seeded), 1 MB download', asyn
   await s.stop();
 });
 
-test('through the project relay: NAT rebinding of the client at 30 ms during a 10 MB download', async (t) => {
+test('through the project relay: NAT rebinding of the client mid-transfer of a 10 MB download', async (t) => {
   const s = await startGtlsServer(scope, { www: www.dir, cert, maxGsoDgrams: 1 });
-  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, rebindAtMs: 30 });
+  // Tied to progress, not time: gtlsserver 0.12.1 ignores a client whose address changes before the
+  // handshake is confirmed (measured: its Handshake Finished from the new port is dropped, the
+  // connection idles out), and a time trigger can land there on a loaded machine.
+  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, rebindAfterToClient: 1500 });
   scope.defer(() => relay.close());
   const r = await runGtlsClient(scope, { port: relay.port, paths: ['/10mb.bin'] });
   const j = await judgeDownload(r, file('10mb.bin'));

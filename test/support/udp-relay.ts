@@ -52,6 +52,13 @@ export interface UdpRelayOptions {
   rebindAtMs?: number;
   /** Then again every this many ms. */
   rebindEveryMs?: number;
+  /**
+   * Rebind once as soon as this many datagrams went to the client (a trigger tied to progress, not
+   * time: e.g. well after the handshake on a loaded machine).
+   */
+  rebindAfterToClient?: number;
+  /** See the module header; default 'next-packet'. */
+  rebindMode?: 'next-packet' | 'immediate';
   /** Origin of rebindAtMs: 'first-packet' (default) or 'start'. */
   clock?: 'first-packet' | 'start';
   /** Kernel socket buffers (default 4 MiB, DESIGN §3: the default 208 KiB drops at high rates). */
@@ -98,6 +105,8 @@ interface Pending {
 interface Flow {
   client: { address: string; port: number };
   up: dgram.Socket;
+  /** A 'next-packet' rebinding is due at this flow's next client datagram. */
+  rebindDue: boolean;
   /** Upstream ports used so far, the current one last. */
   ports: number[];
 }
@@ -269,6 +278,8 @@ export class UdpRelay {
   private readonly startedAt = performance.now();
   private t0: number | null = null;
   private rebindTimer: NodeJS.Timeout | undefined;
+  private progressRebindPending: boolean;
+  private sentToClient = 0;
   private readonly retired: dgram.Socket[] = [];
   private closed = false;
 
@@ -282,6 +293,7 @@ export class UdpRelay {
     this.stats = { seed, toServer: newStats(), toClient: newStats(), flows: 0, rebinds: 0 };
     this.toServer = new Direction(resolve(opts.both, opts.toServer, 'toServer'), seed * 2 + 1, this.stats.toServer);
     this.toClient = new Direction(resolve(opts.both, opts.toClient, 'toClient'), seed * 2 + 2, this.stats.toClient);
+    this.progressRebindPending = opts.rebindAfterToClient !== undefined;
     const a = front.address();
     this.host = a.address;
     this.port = a.port;
@@ -299,6 +311,12 @@ export class UdpRelay {
     if ((net.isIPv6(listenHost) ? 'udp6' : 'udp4') !== family) throw new RangeError('opts.listenHost: must be of the same address family as the target');
     const rebindAt = opts.rebindAtMs;
     if (rebindAt !== undefined) checkMs(rebindAt, 'opts.rebindAtMs');
+    if (opts.rebindAfterToClient !== undefined && !(Number.isInteger(opts.rebindAfterToClient) && opts.rebindAfterToClient >= 1)) {
+      throw new RangeError(`opts.rebindAfterToClient: expected an integer ≥ 1, got ${opts.rebindAfterToClient}`);
+    }
+    if (opts.rebindMode !== undefined && opts.rebindMode !== 'next-packet' && opts.rebindMode !== 'immediate') {
+      throw new RangeError(`opts.rebindMode: expected 'next-packet' or 'immediate', got ${String(opts.rebindMode)}`);
+    }
     if (opts.rebindEveryMs !== undefined && !(opts.rebindEveryMs > 0)) throw new RangeError(`opts.rebindEveryMs: expected > 0, got ${opts.rebindEveryMs}`);
     // Validate impairments before binding anything.
     resolve(opts.both, opts.toServer, 'toServer');
@@ -338,10 +356,14 @@ export class UdpRelay {
     const key = `${rinfo.address}|${rinfo.port}`;
     let flow = this.flows.get(key);
     if (!flow) {
-      flow = { client: { address: rinfo.address, port: rinfo.port }, up: undefined as unknown as dgram.Socket, ports: [] };
+      flow = { client: { address: rinfo.address, port: rinfo.port }, up: undefined as unknown as dgram.Socket, rebindDue: false, ports: [] };
       this.openUpstream(flow);
       this.flows.set(key, flow);
       this.stats.flows++;
+    }
+    if (flow.rebindDue) {
+      flow.rebindDue = false;
+      this.rebindFlow(flow);
     }
     const f = flow;
     this.toServer.handle(msg, (b) => f.up.send(b, this.target.port, this.target.host));
@@ -355,7 +377,14 @@ export class UdpRelay {
         this.stats.toClient.droppedOldBinding++;
         return;
       }
-      this.toClient.handle(msg, (b) => this.front.send(b, flow.client.port, flow.client.address));
+      this.toClient.handle(msg, (b) => {
+        this.front.send(b, flow.client.port, flow.client.address);
+        this.sentToClient++;
+        if (this.progressRebindPending && this.sentToClient >= this.opts.rebindAfterToClient!) {
+          this.progressRebindPending = false;
+          this.rebind();
+        }
+      });
     });
     up.on('error', () => {
       /* see front */
@@ -364,15 +393,23 @@ export class UdpRelay {
     flow.up = up;
   }
 
-  /** Rebind every flow now: new upstream port; server datagrams to the old one are dropped. */
-  rebind(): void {
+  /**
+   * Rebind every flow: new upstream port; server datagrams to the old one are dropped. In
+   * 'next-packet' mode (default) the switch happens at each flow's next client datagram.
+   */
+  rebind(mode: 'next-packet' | 'immediate' = this.opts.rebindMode ?? 'next-packet'): void {
     if (this.closed) return;
     for (const flow of this.flows.values()) {
-      const old = flow.up;
-      this.openUpstream(flow);
-      this.retired.push(old); // kept open so late datagrams are counted as droppedOldBinding
-      this.stats.rebinds++;
+      if (mode === 'immediate') this.rebindFlow(flow);
+      else flow.rebindDue = true;
     }
+  }
+
+  private rebindFlow(flow: Flow): void {
+    const old = flow.up;
+    this.openUpstream(flow);
+    this.retired.push(old); // kept open so late datagrams are counted as droppedOldBinding
+    this.stats.rebinds++;
   }
 
   private scheduleRebind(): void {
