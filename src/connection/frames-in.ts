@@ -60,6 +60,8 @@ function handleFrame(st: ConnState, f: Frame, ctx: PacketContext, now: number): 
     }
     case FrameType.STREAM:
       st.streams.onStreamFrame(f.streamId, f.offset, f.data, f.fin);
+      st.lastStreamRecvTime = now;
+      st.stallProbes = 0;
       return;
     case FrameType.RESET_STREAM:
       st.streams.onResetStream(f.streamId, f.errorCode, f.finalSize);

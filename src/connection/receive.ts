@@ -151,6 +151,8 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
     case PacketType.Initial:
       space = 0;
       kind = PacketKind.INITIAL;
+      // RFC 9000 §14.1: a server MUST discard an Initial in a datagram smaller than 1200 bytes.
+      if (st.isServer && dg.length < 1200) return st.drop('initial-datagram-too-small');
       if (st.spaces[0].discarded) return st.drop('initial-keys-discarded');
       if (!st.isServer && hdr.token.length !== 0) return st.drop('server-initial-token');
       if (switchTo !== 0) {
@@ -256,6 +258,7 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
 
   // Idle timer restarts on every packet processed (RFC 9000 §10.1).
   st.ackElicitingSentSinceRecv = false;
+  st.lastRecvTime = now;
   if (st.idleTimeout !== Infinity) st.idleDeadline = now + Math.max(st.idleTimeout, st.pto3());
 
   if (kind === PacketKind.ONE_RTT) {

@@ -645,12 +645,19 @@ function buildClose(st: ConnState, out: Uint8Array, now: number): SendInfo | nul
   w.reset(out, 0, limit);
   let end = 0;
   let wrote = false;
+  // Levels to close at: every one we hold keys for (the peer may lack the newer keys, §10.2.3).
+  const levels: number[] = [];
   for (let level = LEVEL_INITIAL; level <= LEVEL_ONE_RTT; level++) {
-    if (level === LEVEL_ZERO_RTT) continue;
-    const keys = levelKeys(st, level);
-    if (keys === null) continue;
-    // Peers without 1-RTT keys cannot read a 1-RTT close; send it at the handshake levels as well.
-    if (level === LEVEL_ONE_RTT && !st.handshakeComplete && wrote) continue;
+    if (level === LEVEL_ZERO_RTT || levelKeys(st, level) === null) continue;
+    // Peers without 1-RTT keys cannot read a 1-RTT close; it goes at the handshake levels then.
+    if (level === LEVEL_ONE_RTT && !st.handshakeComplete && levels.length > 0) continue;
+    levels.push(level);
+  }
+  // RFC 9000 §14.1: a client datagram carrying an Initial reaches 1200 bytes (padding in the last packet).
+  const padTo = !st.isServer && levels[0] === LEVEL_INITIAL ? Math.min(1200, limit) : 0;
+  for (let li = 0; li < levels.length; li++) {
+    const level = levels[li]!;
+    const keys = levelKeys(st, level)!;
     const space = spaceOfLevel(level);
     const sp = st.spaces[space]!;
     const type = typeOfLevel(level);
@@ -676,14 +683,10 @@ function buildClose(st: ConnState, out: Uint8Array, now: number): SendInfo | nul
       w.fill(0, 4 - pnLen - payloadLen);
       payloadLen = 4 - pnLen;
     }
-    // Client Initials must fill 1200 bytes (§14.1): pad when this is the last packet we can add.
-    if (level === LEVEL_INITIAL && !st.isServer) {
-      const want = Math.min(1200, limit) - (w.pos + AEAD_TAG);
-      const more = levelKeys(st, LEVEL_HANDSHAKE) !== null;
-      if (want > 0 && !more) {
-        w.fill(0, want);
-        payloadLen += want;
-      }
+    if (li === levels.length - 1 && padTo > w.pos + AEAD_TAG) {
+      const extra = padTo - (w.pos + AEAD_TAG);
+      w.fill(0, extra);
+      payloadLen += extra;
     }
     if (long) patchLength(out, pnOffset, 2, pnLen + payloadLen + AEAD_TAG);
     end = keys.protect(out, start, pnOffset, pnLen, pn, payloadLen);

@@ -154,6 +154,12 @@ export class ConnState {
   pacingWakeup = Infinity;
   /** Release time of the last datagram handed out (monotonic). */
   lastRelease = 0;
+  /** When the last packet was processed (ms). */
+  lastRecvTime = 0;
+  /** When STREAM data last arrived (ms), -Infinity before any. */
+  lastStreamRecvTime = -Infinity;
+  /** Stall probes sent since STREAM data last arrived (backoff exponent; at most MAX_STALL_PROBES). */
+  stallProbes = 0;
   /** ACK-only packets sent since the last ack-eliciting one (RFC 9000 §13.2.1: elicit now and then). */
   ackOnlyRun = 0;
 
@@ -242,6 +248,7 @@ export class ConnState {
       },
     });
     this.path = new Path({ remoteAddress: '', remotePort: 0 }, !this.isServer || raw.addressValidated === true);
+    this.lastRecvTime = now;
     if (t.maxIdleTimeout > 0) {
       this.idleTimeout = t.maxIdleTimeout;
       this.idleDeadline = now + t.maxIdleTimeout;

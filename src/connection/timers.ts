@@ -21,7 +21,24 @@ export function nextTimeout(st: ConnState): number {
   if (st.pacingWakeup < t) t = st.pacingWakeup;
   const p = nextPathTimeout(st);
   if (p < t) t = p;
+  const s = stallDeadline(st);
+  if (s < t) t = s;
   return t;
+}
+
+/** PINGs sent into a stalled response before leaving it to the idle timeout. */
+const MAX_STALL_PROBES = 4;
+
+/**
+ * A stalled response (RFC 9000 §10.1.2, §9.3): stream data was arriving, streams are still open,
+ * nothing of ours awaits an ACK, and nothing more came — e.g. a server on a new path after NAT
+ * rebinding, out of amplification budget because its packets were lost, while we only sent ACKs.
+ * A PING makes the peer answer (and gives it budget); exponential backoff, a few times only.
+ */
+function stallDeadline(st: ConnState): number {
+  if (!st.handshakeConfirmed || st.stallProbes >= MAX_STALL_PROBES || st.lastStreamRecvTime === -Infinity) return Infinity;
+  if (st.streams.size === 0 || st.ld.hasAckElicitingInFlight(2)) return Infinity;
+  return Math.max(st.lastStreamRecvTime, st.lastRecvTime) + 2 * st.ld.ptoPeriod() * 2 ** st.stallProbes;
 }
 
 export function onTimeout(st: ConnState, now: number): void {
@@ -49,6 +66,10 @@ export function onTimeout(st: ConnState, now: number): void {
       if (st.handshakeComplete) st.pingPending = true;
     }
     onPathTimers(st, now);
+    if (now >= stallDeadline(st)) {
+      st.stallProbes++;
+      st.pingPending = true;
+    }
     checkKeyUpdate(st, now);
   } catch (e) {
     if (e instanceof TransportError) closeLocally(st, false, e.errorCode, e.reason, e.frameType, 'transport', now);

@@ -269,3 +269,23 @@ test('NAT rebinding during a download where the client only sends ACKs: the serv
   t.truthy(p.serverEvents.find((e) => e.type === 'path-validated'));
   t.deepEqual(p.server!.path, p.clientAddr);
 });
+
+test('NAT rebinding during a download with the server flight lost on the new path: the client un-stalls it', (t) => {
+  let lossOn = false;
+  const p = new Pair({ seed: 21, filter: (dir, d) => (lossOn && dir === 'down' ? null : d) });
+  t.true(p.handshake());
+  const capp = new StreamApp(p.client);
+  const sapp = new StreamApp(p.server!);
+  sapp.onFinished = (id) => sapp.send(id, 2_000_000, true);
+  p.onEvent = (side, _c, e) => (side === 'client' ? capp : sapp).handle(e);
+  capp.send(p.client.openStream(true)!, 10, true);
+  p.runUntil(() => capp.totalReceived() > 300_000, 10_000);
+  // Rebind, and lose everything the server sends for 300 ms: its new path runs out of budget.
+  p.clientAddr = { remoteAddress: '10.8.8.8', remotePort: 42000 };
+  lossOn = true;
+  p.runUntil(() => false, 300);
+  lossOn = false;
+  t.true(p.runUntil(() => capp.finishedCount() === 1, 30_000), `received ${capp.totalReceived()}, client ${p.client.state}`);
+  t.false(capp.anyCorrupt());
+  t.deepEqual(p.server!.path, p.clientAddr);
+});

@@ -157,3 +157,20 @@ test('no switch when the client does not offer the preferred version', (t) => {
   t.is(p.client.version, QUIC_V1);
   t.is(p.server!.version, QUIC_V1);
 });
+
+test('TLS failure: a client that does not trust the certificate closes with CRYPTO_ERROR in a 1200-byte datagram', (t) => {
+  const sizes: number[] = [];
+  const p = new Pair({ client: { ca: [] }, filter: (dir, d) => (dir === 'up' && sizes.push(d.length), d) });
+  t.true(p.runUntil(() => p.server !== null && (p.server.state === 'draining' || p.server.state === 'closed'), 5_000));
+  const ce = p.client.error!;
+  t.is(ce.kind, 'transport');
+  t.true(ce.code > 0x100 && ce.code <= 0x1ff, `0x${ce.code.toString(16)}`);
+  t.like(p.server!.error!, { code: ce.code, remote: true });
+  t.true(sizes.every((n) => n >= 1200), `client datagrams ${sizes.join(',')}`);
+});
+
+test('a server drops a client Initial carried in a datagram under 1200 bytes (RFC 9000 §14.1)', (t) => {
+  const p = new Pair({ filter: (dir, d, i) => (dir === 'up' && i === 1 ? d.subarray(0, 1100) : d) });
+  p.runUntil(() => p.server !== null && Pair.internals(p.server).dropped['initial-datagram-too-small'] !== undefined, 3_000);
+  t.true((Pair.internals(p.server!).dropped['initial-datagram-too-small'] ?? 0) >= 1);
+});
