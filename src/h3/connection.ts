@@ -13,6 +13,9 @@
 // QUIC flow control). Server push is never offered: a client never sends MAX_PUSH_ID, a server
 // never pushes.
 //
+// After the connection (or a stream) has ended, calls about it are no-ops (write returns 0, read
+// returns nothing): the events say what happened; only request() throws H3ClosedError.
+//
 // Errors: a malformed message is a stream error (reset + STOP_SENDING with H3_MESSAGE_ERROR, event
 // 'stream-error'); protocol violations close the connection with the RFC's code (event 'closed').
 // Nothing thrown by the peer's input escapes: an unexpected internal exception closes the
@@ -423,7 +426,6 @@ export class H3Connection {
    * Throws TypeError for bad headers, RangeError when the stream cannot take a response.
    */
   respond(streamId: number, headers: ReadonlyArray<HeaderFieldInput>, options: H3RespondOptions = {}): void {
-    this.checkOpen();
     if (this.isClient) throw new TypeError('respond() is for the server role');
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const end = options.end ?? false;
@@ -460,7 +462,6 @@ export class H3Connection {
    * `data` was taken.
    */
   write(streamId: number, data: Uint8Array, end = false): number {
-    this.checkOpen();
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
     if (typeof end !== 'boolean') throw new TypeError('end must be a boolean');
     const s = this.sendable(streamId);
@@ -492,7 +493,6 @@ export class H3Connection {
 
   /** Finish the message: optional trailers, then FIN. */
   end(streamId: number, trailers?: ReadonlyArray<HeaderFieldInput>): void {
-    this.checkOpen();
     const s = this.sendable(streamId);
     if (s === null) return;
     if (trailers !== undefined) {
@@ -517,7 +517,6 @@ export class H3Connection {
    * trailers) are complete. Read until it returns 0 bytes; a 'data' event announces more.
    */
   read(streamId: number, out: Uint8Array): { bytes: number; fin: boolean } {
-    this.checkOpen();
     if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');
     const s = this.lookup(streamId);
     if (s === null || !s.announced || s.recv === Recv.ABORTED) return { bytes: 0, fin: false };
@@ -555,7 +554,6 @@ export class H3Connection {
    * the server reschedules its response through the transport.
    */
   setPriority(streamId: number, priority: Priority): void {
-    this.checkOpen();
     const p = checkPriority(priority, 'priority');
     const s = this.lookup(streamId);
     if (s === null) return;
@@ -576,7 +574,6 @@ export class H3Connection {
    * or null when datagrams are not negotiated or it does not fit.
    */
   sendDatagram(streamId: number, data: Uint8Array): number | null {
-    this.checkOpen();
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
     if (this.lookup(streamId) === null || !this.datagramsEnabled) return null;
     const dg = encodeHttpDatagram(streamId, data);
@@ -592,7 +589,7 @@ export class H3Connection {
    * no pushes, which it never allows anyway). A server rejects unprocessed requests at or above it.
    */
   goaway(id?: number): void {
-    this.checkOpen();
+    if (this.closedError) return;
     let v: number;
     if (id === undefined) {
       v = this.isClient ? 0 : this.maxRequestSeen + 4;
@@ -631,7 +628,7 @@ export class H3Connection {
    * shutdown() a round trip later.
    */
   shutdown(): void {
-    this.checkOpen();
+    if (this.closedError) return;
     this.goaway();
     if (this.isClient) this.closeWhenIdle = true;
     try {

@@ -166,7 +166,8 @@ function regularFields(fields: ReadonlyArray<HeaderFieldInput>, from: number, re
     if (name === 'cookie') {
       if (cookieAt >= 0) {
         const c = out[cookieAt]!;
-        out[cookieAt] = [c[0], `${c[1]}; ${value}`, c[2] === true || f[2] === true];
+        const joined = `${c[1]}; ${value}`;
+        out[cookieAt] = c[2] === true || f[2] === true ? [c[0], joined, true] : [c[0], joined];
         continue;
       }
       cookieAt = out.length;
