@@ -12,6 +12,14 @@
 // (VN, Retry, stateless reset, INVALID_TOKEN close) queue up and the driver pulls them with
 // sendEndpointPacket(); connections are driven by the driver directly (send/onTimeout) or through
 // the endpoint's helpers (onTimeout, nextTimeout, connections()).
+//
+// Driver loop (what L7 and test/support/network.ts do):
+//   for each datagram: conn = endpoint.handle(datagram, from, now)
+//   for each connection (or just the ones touched): send(out, now) until null → socket; then
+//     endpoint.touch(conn) (prunes retired CIDs, releases Initial DCIDs, removes closed connections)
+//   endpoint.sendEndpointPacket(out) until null → socket (VN, Retry, resets, refusals)
+//   endpoint.poll() until undefined ('connection', 'connection-closed'); conn.pollEvent() per connection
+//   timer: endpoint.nextTimeout(); when due, endpoint.onTimeout(now), then send as above.
 import { BufferUnderflow } from '../util/bytes.js';
 import {
   HeaderError,
