@@ -2,7 +2,7 @@
 // draining periods of 3×PTO, §10.2.1 rate-limited CONNECTION_CLOSE while closing, §10.2.2 draining
 // after a peer's CONNECTION_CLOSE, §10.2.3 application errors before the handshake is confirmed),
 // §10.3 (stateless reset: draining without a word), RFC 9368 / RFC 9000 §6 (version failures).
-import { TransportError, TransportErrorCode, transportErrorName } from '../codec/errors.js';
+import { type TransportError, TransportErrorCode, transportErrorName } from '../codec/errors.js';
 import { utf8 } from '../util/bytes.js';
 import { flushAuxEvents } from './events.js';
 import type { ConnState } from './state.js';
@@ -32,9 +32,9 @@ function reasonBytes(reason: string): Uint8Array {
   return b;
 }
 
-/** Nothing was ever sent: no peer can be waiting for a CONNECTION_CLOSE. */
+/** Nothing was exchanged yet: no peer can be waiting for a CONNECTION_CLOSE. */
 function nothingSent(st: ConnState): boolean {
-  return st.counters.datagramsSent === 0;
+  return st.counters.datagramsSent === 0 && !st.receivedAny;
 }
 
 /**
@@ -136,4 +136,3 @@ function dropSendState(st: ConnState): void {
   st.buffered.length = 0;
 }
 
-export { TransportError };

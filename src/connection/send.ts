@@ -5,7 +5,6 @@
 // (RFC 9002 §7, §7.7: ACK-only packets are not congestion controlled), PTO probes (§6.2.4),
 // ACK frames (RFC 9000 §13.2), frame priorities, packet protection (RFC 9001 §5), and the
 // client's Initial-key discard on its first Handshake packet (RFC 9001 §4.9.1).
-import { FrameType } from '../codec/frames.js';
 import {
   ackRangesFromSet,
   encodeAck,
@@ -705,4 +704,3 @@ function buildClose(st: ConnState, out: Uint8Array, now: number): SendInfo | nul
   return { length: end, to: path.info, releaseTime: now };
 }
 
-export { FrameType };

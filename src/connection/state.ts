@@ -266,6 +266,7 @@ export class ConnState {
   drop(reason: string): void {
     this.counters.packetsDropped++;
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+    if (this.qlog.enabled) this.qlog.emit(this.now, 'transport:packet_dropped', { trigger: reason });
   }
 
   setState(s: ConnectionState): void {
