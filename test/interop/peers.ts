@@ -102,10 +102,24 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-/** SIGTERM the process we started (by its PID), SIGKILL after `graceMs`; resolves once it is gone. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGTERM the process we started (by its PID), SIGKILL after `graceMs`; resolves once it is gone.
+ * Descendants it spawned (a CLI wrapping another binary) are collected by PID beforehand and
+ * SIGKILLed if they outlive it.
+ */
 export async function killProcess(child: ChildProcess, graceMs = 2000): Promise<void> {
   const pid = child.pid;
   if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const descendants = processTree(pid).filter((p) => p !== pid);
   const done = exited(child);
   try {
     process.kill(pid, 'SIGTERM');
@@ -126,6 +140,15 @@ export async function killProcess(child: ChildProcess, graceMs = 2000): Promise<
   await Promise.race([done, forced]);
   clearTimeout(timer);
   await done;
+  for (let i = 0; i < 20 && descendants.some(alive); i++) await new Promise((r) => setTimeout(r, 10));
+  for (const d of descendants) {
+    if (!alive(d)) continue;
+    try {
+      process.kill(d, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 /** PIDs of every peer process this module started that is still running (for tests of the harness). */

@@ -16,6 +16,8 @@ export function quiverCliAvailable(): boolean {
 }
 
 export interface QuiverServeOptions {
+  /** CLI script (default QUIVER_CLI). */
+  cli?: string;
   www: string;
   cert: CertFiles;
   host?: string;
@@ -27,12 +29,13 @@ export interface QuiverServeOptions {
 
 /** `quiver serve` on an OS-picked free port; ready when its process owns the UDP socket. */
 export async function startQuiverServe(scope: Scope, o: QuiverServeOptions): Promise<UdpServerProcess> {
-  if (!quiverCliAvailable()) throw new Error(`quiver CLI not built: ${QUIVER_CLI} (npm run build)`);
+  const cli = o.cli ?? QUIVER_CLI;
+  if (!existsSync(cli)) throw new Error(`quiver CLI not built: ${cli} (npm run build)`);
   const host = o.host ?? '127.0.0.1';
   return startUdpServer(scope, {
     what: 'quiver-serve',
     cmd: process.execPath,
-    argsFor: (port) => [QUIVER_CLI, 'serve', o.www, '--host', host, '--port', String(port), '--cert', o.cert.certPath, '--key', o.cert.keyPath, ...(o.extraArgs ?? [])],
+    argsFor: (port) => [cli, 'serve', o.www, '--host', host, '--port', String(port), '--cert', o.cert.certPath, '--key', o.cert.keyPath, ...(o.extraArgs ?? [])],
     host,
     logDir: o.logDir ?? scope.tempDir('quiver-serve-'),
     readyTimeoutMs: 15_000,
@@ -46,9 +49,13 @@ export interface QuiverGetResult extends ExitInfo {
 }
 
 /** `quiver get URL -o OUT -k [...extra]`, killed by PID after `timeoutMs`. */
-export async function runQuiverGet(scope: Scope, o: { url: string; out: string; extraArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<QuiverGetResult> {
-  if (!quiverCliAvailable()) throw new Error(`quiver CLI not built: ${QUIVER_CLI} (npm run build)`);
+export async function runQuiverGet(
+  scope: Scope,
+  o: { url: string; out: string; extraArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv; cli?: string },
+): Promise<QuiverGetResult> {
+  const cli = o.cli ?? QUIVER_CLI;
+  if (!existsSync(cli)) throw new Error(`quiver CLI not built: ${cli} (npm run build)`);
   const logPath = join(scope.tempDir('quiver-get-'), 'quiver-get.log');
-  const r = await runToExit(scope, process.execPath, [QUIVER_CLI, 'get', o.url, '-o', o.out, '-k', ...(o.extraArgs ?? [])], logPath, o.timeoutMs ?? 60_000, o.env);
+  const r = await runToExit(scope, process.execPath, [cli, 'get', o.url, '-o', o.out, '-k', ...(o.extraArgs ?? [])], logPath, o.timeoutMs ?? 60_000, o.env);
   return { ...r, logPath, out: o.out };
 }
