@@ -10,6 +10,10 @@
 //   process exit. Nothing is killed by name.
 // - Certificates come from Quiver's own src/pki/self-signed.ts (EC P-256, SAN localhost/127.0.0.1/::1).
 //
+// Versions installed here (dpkg -s): ngtcp2-client/ngtcp2-server 0.12.1+dfsg-1+deb12u1 (libngtcp2-9,
+// libngtcp2-crypto-gnutls2), libnghttp3-3 0.8.0-2, libgnutls30 3.7.9-2+deb12u6, chromium
+// 156.0.8078.79-1~deb12u1.
+//
 // Flag spellings, checked against `gtlsclient --help` / `gtlsserver --help` of ngtcp2 0.12.1 here:
 //   gtlsclient [OPTIONS] <HOST> <PORT> [<URI>...]
 //     -q/--quiet, --exit-on-all-streams-close, --exit-on-first-stream-close, --download=<DIR>,
@@ -43,6 +47,20 @@
 //   from the new one, so the server never learns the new address; idle timeout follows. With an
 //   upload in flight (-m POST -d FILE) the client keeps sending from the new port and it completes.
 //   `--change-local-addr` alone (active migration with PATH_CHALLENGE) works on a download.
+// - gtlsserver drops packets from a client whose address changed before the handshake is confirmed
+//   (a rebinding between its first flight and the client's Finished idles the connection out).
+// - Transport parameters: gtlsclient sends initial_max_streams_bidi=0, _uni=100, max_data 15 MiB,
+//   stream data 6 MiB, max_udp_payload_size 65527, active_connection_id_limit 7, ack_delay_exponent 3,
+//   max_ack_delay 25, grease_quic_bit, version_information, max_datagram_frame_size 0.
+//   gtlsserver sends initial_max_streams_uni=3 (exactly control + QPACK encoder + decoder: a client
+//   must open no further uni streams), _bidi=100, max_data 1 MiB, stream data 256 KiB (auto-tuned up
+//   to 6 MiB), max_udp_payload_size 65527, active_connection_id_limit 7, max_datagram_frame_size 0.
+// - First flights: gtlsclient's ClientHello is 371 B of CRYPTO in one padded 1200-B Initial (DCID 18
+//   B, SCID 17 B). gtlsserver coalesces Initial (ServerHello) + Handshake (699 B with a Quiver P-256
+//   certificate) + 0.5-RTT 1-RTT (SETTINGS on uni stream 3, QPACK streams 7 and 11) into one padded
+//   1200-B datagram; both sides mark ECT(0) and send ACK frames with ECN counts (type 0x03).
+// - With GSO (default --max-gso-dgrams=64) a loopback receiver still gets ordinary datagrams
+//   (~1.4 KB each, measured through the relay); --max-gso-dgrams=1 only matters for captures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
