@@ -18,6 +18,18 @@ for (const [what, to] of [
       const [client] = w.transfer(Array.from({ length: 3 }, () => ({ upload: 20_000, download: 700_000 })));
       const node = w.clients[0]!;
       w.net.after(800, () => w.net.rebind(node, to));
+      // RFC 9000 §9.3, §8: until the new path is validated the server sends at most 3× what it received on it.
+      const newKey = `${to.address ?? node.local.address}|${to.port ?? node.local.port}`;
+      let got = 0;
+      let sentTo = 0;
+      const samples: Array<{ time: number; sent: number; got: number }> = [];
+      w.net.tap((kind, d, from, dest, time) => {
+        if (kind === 'deliver' && dest.port === 443 && `${from.address}|${from.port}` === newKey) got += d.length;
+        if (kind === 'transmit' && from.port === 443 && `${dest.address}|${dest.port}` === newKey) {
+          sentTo += d.length;
+          samples.push({ time, sent: sentTo, got });
+        }
+      });
       t.true(w.runTransfers(60_000), w.summary());
       t.deepEqual(w.errors(), [], w.summary());
       t.is(client!.bytesDownloaded, 2_100_000);
@@ -28,6 +40,10 @@ for (const [what, to] of [
       const validated = w.server.events('path-validated', sc);
       const migrated = w.server.events('path-migrated', sc);
       t.true(validated.length >= 1, `server events: ${JSON.stringify(w.server.eventCounts)}`);
+      const validatedAt = w.server.log.find((e) => e.event.type === 'path-validated' && e.conn === sc)!.time;
+      const before = samples.filter((x) => x.time < validatedAt);
+      t.true(before.length > 0, 'the server probed the new path before validating it');
+      for (const x of before) t.true(x.sent <= 3 * x.got, `server sent ${x.sent} bytes to the unvalidated path after receiving ${x.got}`);
       t.true(migrated.some((e) => e.path.remotePort === node.external.port && e.path.remoteAddress === node.external.address));
       t.true(w.net.elapsed > 800, 'the rebinding happened during the transfer');
 
