@@ -321,6 +321,7 @@ export class H3Connection {
   handleTransportEvent(ev: { readonly type: string }): void {
     if (this.closedError) return;
     const e = ev as unknown as H3TransportEvent;
+    if (e.type !== 'closed' && this.syncClosed()) return;
     try {
       switch (e.type) {
         case 'stream-readable':
@@ -538,7 +539,7 @@ export class H3Connection {
   /** Abandon a request: reset our side and stop reading (default H3_REQUEST_CANCELLED). No-op for unknown streams. */
   cancel(streamId: number, code: number = H3ErrorCode.H3_REQUEST_CANCELLED): void {
     checkCode(code, 'code');
-    if (this.closedError) return;
+    if (this.syncClosed()) return;
     const s = this.streams.get(streamId);
     if (!s) return;
     try {
@@ -589,7 +590,7 @@ export class H3Connection {
    * no pushes, which it never allows anyway). A server rejects unprocessed requests at or above it.
    */
   goaway(id?: number): void {
-    if (this.closedError) return;
+    if (this.syncClosed()) return;
     let v: number;
     if (id === undefined) {
       v = this.isClient ? 0 : this.maxRequestSeen + 4;
@@ -628,7 +629,7 @@ export class H3Connection {
    * shutdown() a round trip later.
    */
   shutdown(): void {
-    if (this.closedError) return;
+    if (this.syncClosed()) return;
     this.goaway();
     if (this.isClient) this.closeWhenIdle = true;
     try {
@@ -642,7 +643,7 @@ export class H3Connection {
   close(code: number = H3ErrorCode.H3_NO_ERROR, reason = ''): void {
     checkCode(code, 'code');
     if (typeof reason !== 'string') throw new TypeError('reason must be a string');
-    if (this.closedError) return;
+    if (this.syncClosed()) return;
     this.closeConnection(code, reason);
   }
 
@@ -717,6 +718,7 @@ export class H3Connection {
    * STOP_SENDING, a stream error, finished) — the events say so; RangeError for IDs never used.
    */
   private lookup(streamId: number): RequestStream | null {
+    this.syncClosed();
     const s = this.streams.get(streamId);
     if (s) return s;
     if (typeof streamId !== 'number' || !Number.isSafeInteger(streamId) || streamId < 0 || streamId % 4 !== 0) {
@@ -818,18 +820,7 @@ export class H3Connection {
   private onPeerReset(id: number, code: number): void {
     const s = this.streams.get(id);
     if (s) {
-      if (s.recv >= Recv.DONE) return;
-      this.abandonRecv(s);
-      this.stats.streamResets++;
-      if (s.announced || this.isClient) {
-        this.emit({ type: 'reset', streamId: id, code, remote: true });
-      } else if (s.send !== Send.RESET) {
-        // The request never arrived whole: nothing to answer (RFC 9114 §4.1.1).
-        this.resetSend(id, H3ErrorCode.H3_REQUEST_INCOMPLETE);
-        s.send = Send.RESET;
-        s.out.discard();
-      }
-      this.maybeDone(s);
+      this.onRequestReset(s, code);
       return;
     }
     const u = this.uni.get(id);
@@ -838,6 +829,39 @@ export class H3Connection {
       throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, `critical stream ${id} reset by the peer`);
     }
     this.uni.delete(id);
+    this.observeEnd(id);
+  }
+
+  /** The peer reset a request stream (event, or a read that returned its reset code). */
+  private onRequestReset(s: RequestStream, code: number): void {
+    if (s.recv >= Recv.DONE) return;
+    if (!s.finRead) {
+      s.finRead = true;
+      this.observeEnd(s.id);
+    }
+    this.abandonRecv(s);
+    this.stats.streamResets++;
+    if (s.announced || this.isClient) {
+      this.emit({ type: 'reset', streamId: s.id, code, remote: true });
+    } else if (s.send !== Send.RESET) {
+      // The request never arrived whole: nothing to answer (RFC 9114 §4.1.1).
+      this.resetSend(s.id, H3ErrorCode.H3_REQUEST_INCOMPLETE);
+      s.send = Send.RESET;
+      s.out.discard();
+    }
+    this.maybeDone(s);
+  }
+
+  /**
+   * Let the transport see that we observed a reset receiving side: the QUIC stream completes (and
+   * can be released, returning MAX_STREAMS credit) once a read reports the reset.
+   */
+  private observeEnd(id: number): void {
+    try {
+      this.transport.streamRead(id, EMPTY);
+    } catch {
+      // already released
+    }
   }
 
   private onStopSending(id: number, code: number): void {
@@ -958,6 +982,11 @@ export class H3Connection {
       }
       const buf = this.reqScratch.subarray(0, want);
       const r = this.transport.streamRead(s.id, buf);
+      if (r.resetCode !== undefined && r.resetCode >= 0) {
+        s.finRead = true;
+        this.onRequestReset(s, r.resetCode);
+        return;
+      }
       if (r.bytes === 0 && !r.fin) return;
       // The transport's receiving side is complete now, whatever H3 makes of the bytes.
       if (r.fin) s.finRead = true;
@@ -1212,6 +1241,13 @@ export class H3Connection {
     for (;;) {
       if (u.kind === U_IGNORED || this.closedError) return;
       const r = this.transport.streamRead(u.id, scratch);
+      if (r.resetCode !== undefined && r.resetCode >= 0) {
+        if (u.kind === U_CONTROL || u.kind === U_ENCODER || u.kind === U_DECODER) {
+          throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, `critical stream ${u.id} reset by the peer`);
+        }
+        this.uni.delete(u.id);
+        return;
+      }
       if (r.bytes === 0 && !r.fin) return;
       let data: Uint8Array = scratch.subarray(0, r.bytes);
       if (u.kind === U_PENDING) {
@@ -1407,7 +1443,19 @@ export class H3Connection {
   }
 
   private checkOpen(): void {
-    if (this.closedError) throw new H3ClosedError();
+    if (this.syncClosed()) throw new H3ClosedError();
+  }
+
+  /**
+   * True once the connection is over. Notices a transport that is closing or draining before its
+   * 'closed' event (which only follows the draining period) and reports 'closed' right away.
+   */
+  private syncClosed(): boolean {
+    if (this.closedError) return true;
+    const st = this.transport.state;
+    if (st !== 'closing' && st !== 'draining' && st !== 'closed') return false;
+    this.onTransportClosed(this.transport.error ?? { kind: 'local', code: 0, reason: 'connection closed', remote: false });
+    return true;
   }
 
   private checkIdle(): void {
@@ -1428,6 +1476,11 @@ export class H3Connection {
   /** Turn an exception from processing into a connection close (peer errors keep their code). */
   private fail(e: unknown): void {
     if (this.closedError) return;
+    if ((e as { code?: unknown } | null)?.code === 'ERR_QUIC_CONNECTION_CLOSED') {
+      // The transport is closing under us: not our error.
+      if (!this.syncClosed()) this.onTransportClosed(this.transport.error ?? { kind: 'local', code: 0, reason: 'connection closed', remote: false });
+      return;
+    }
     if (e instanceof H3Error || e instanceof QpackError) {
       this.closeConnection(e.errorCode, e.reason);
       return;

@@ -14,8 +14,11 @@ export interface H3Transport {
   streamWrite(id: number, data: Uint8Array, fin?: boolean): number;
   /** Send FIN after the bytes already accepted. */
   streamFinish(id: number): void;
-  /** Pull received bytes; `fin` once everything up to the FIN has been read. */
-  streamRead(id: number, out: Uint8Array): { bytes: number; fin: boolean };
+  /**
+   * Pull received bytes; `fin` once everything up to the FIN has been read. A transport may report
+   * a peer reset here too (`fin` with `resetCode` ≥ 0); a read that reports it completes the stream.
+   */
+  streamRead(id: number, out: Uint8Array): { bytes: number; fin: boolean; resetCode?: number };
   /** RESET_STREAM (RFC 9000 §19.4). */
   streamReset(id: number, code: number): void;
   /** STOP_SENDING (RFC 9000 §19.5); the stream's received data is discarded. */
@@ -28,6 +31,13 @@ export interface H3Transport {
   readonly maxDatagramSize: number;
   /** CONNECTION_CLOSE; HTTP/3 always closes with application error codes. */
   close(code: number, reason?: string, application?: boolean): void;
+  /**
+   * Optional: the connection state. 'closing' / 'draining' / 'closed' tell HTTP/3 the connection is
+   * over before the 'closed' event (which follows the draining period).
+   */
+  readonly state?: string;
+  /** Optional: why it ended, once it has (the connection's ConnectionError). */
+  readonly error?: H3TransportCloseInfo | null;
 }
 
 /** How a transport reports the end of the connection (the connection's ConnectionError). */

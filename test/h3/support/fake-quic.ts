@@ -52,6 +52,8 @@ interface Half {
   unread: number;
   recvFin: boolean;
   recvDone: boolean;
+  /** The peer's RESET_STREAM code, reported by the next read (-1: none). */
+  resetCode: number;
   collected: boolean;
 }
 
@@ -82,6 +84,7 @@ function newHalf(id: number, canSend: boolean, canRecv: boolean): Half {
     unread: 0,
     recvFin: false,
     recvDone: !canRecv,
+    resetCode: -1,
     collected: false,
   };
 }
@@ -186,10 +189,16 @@ export class FakeQuic implements H3Transport {
     this.maybeCollect(h);
   }
 
-  streamRead(id: number, out: Uint8Array): { bytes: number; fin: boolean } {
+  streamRead(id: number, out: Uint8Array): { bytes: number; fin: boolean; resetCode: number } {
     const h = this.half(id);
     if (!h.canRecv) throw new Error(`${this.role}: read on send-only stream ${id}`);
     if (h.recvDone) throw new Error(`${this.role}: read after the end of stream ${id}`);
+    if (h.resetCode >= 0) {
+      // As src/connection: the read that reports the reset completes the receiving side.
+      h.recvDone = true;
+      this.maybeCollect(h);
+      return { bytes: 0, fin: true, resetCode: h.resetCode };
+    }
     let n = 0;
     while (n < out.length && h.chunks.length > 0) {
       const c = h.chunks[0]!;
@@ -213,7 +222,7 @@ export class FakeQuic implements H3Transport {
       }
     }
     if (fin) this.maybeCollect(h);
-    return { bytes: n, fin };
+    return { bytes: n, fin, resetCode: -1 };
   }
 
   streamReset(id: number, code: number): void {
@@ -233,12 +242,11 @@ export class FakeQuic implements H3Transport {
     h.queued = 0;
     h.writeBlocked = false;
     const p = this.peer.ensurePeerHalf(h.id);
-    if (p && !p.recvDone) {
+    if (p && !p.recvDone && p.resetCode < 0) {
       p.chunks = [];
       p.unread = 0;
-      p.recvDone = true;
+      p.resetCode = code;
       if (!this.peer.closed) this.peer.events.push({ type: 'stream-reset', id: h.id, code, finalSize: 0 });
-      this.peer.maybeCollect(p);
     }
   }
 
@@ -357,7 +365,7 @@ export class FakeQuic implements H3Transport {
       if (take === c.length) h.queue.shift();
       else h.queue[0] = c.subarray(take);
       n += take;
-      if (p && !p.recvDone) {
+      if (p && !p.recvDone && p.resetCode < 0) {
         p.chunks.push(piece);
         p.unread += take;
       }
@@ -369,7 +377,7 @@ export class FakeQuic implements H3Transport {
       fin = true;
       if (p && !p.recvDone) p.recvFin = true;
     }
-    if (p && !p.recvDone && (n > 0 || fin)) this.peer.events.push({ type: 'stream-readable', id: h.id });
+    if (p && !p.recvDone && p.resetCode < 0 && (n > 0 || fin)) this.peer.events.push({ type: 'stream-readable', id: h.id });
     if (this.pair.opts.prioritize) this.pair.log.push({ from: this.role, id: h.id, bytes: n, fin });
     if (fin) this.maybeCollect(h);
     return n;
