@@ -31,6 +31,10 @@ export interface WorldOptions {
   certificate?: SelfSigned;
   /** Connect at construction (default true). */
   connect?: boolean;
+  /** ALPN of both sides (default 'quiver-test'). */
+  alpn?: string;
+  /** Wire the transfer app to connection events (default true); H3 tests bring their own handlers. */
+  transferApp?: boolean;
 }
 
 export class World {
@@ -50,7 +54,7 @@ export class World {
     this.net = new VirtualNetwork<Connection>({ seed: o.seed });
     const serverEp = new Endpoint<Connection>({
       rng: new SeededRandom(o.seed * 1000 + 1),
-      server: { alpn: [TEST_ALPN], certificate: cert.certPem, privateKey: cert.keyPem, ...o.server },
+      server: { alpn: [o.alpn ?? TEST_ALPN], certificate: cert.certPem, privateKey: cert.keyPem, ...o.server },
       ...o.endpoint,
     });
     this.server = this.net.addServer(serverEp);
@@ -62,16 +66,18 @@ export class World {
       if (o.down) cfg.down = o.down;
       this.clients.push(this.net.addClient(ep, cfg));
     }
-    this.net.onConnectionEvent((node, conn, ev) => {
-      if (node.isServer) this.app.onEvent(conn, ev);
-      else this.transfers.get(conn)?.onEvent(ev);
-    });
+    if (o.transferApp ?? true) {
+      this.net.onConnectionEvent((node, conn, ev) => {
+        if (node.isServer) this.app.onEvent(conn, ev);
+        else this.transfers.get(conn)?.onEvent(ev);
+      });
+    }
     if (o.connect ?? true) for (const c of this.clients) this.connect(c);
   }
 
   connect(node: NetNode<Connection>, extra: Partial<ClientConnectionOptions> = {}): Connection {
     const conn = this.net.connect(node, {
-      alpn: [TEST_ALPN],
+      alpn: [this.options.alpn ?? TEST_ALPN],
       serverName: 'quiver.test',
       ca: this.certificate.certPem,
       ...this.options.client,
