@@ -271,7 +271,13 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
     }
     if (st.isServer && st.zeroRttOpen !== null && st.zeroRttDiscardAt === Infinity) st.zeroRttDiscardAt = now + st.pto3();
     // RFC 9000 §9.3: follow the client's highest-numbered non-probing packet to a new address.
-    if (st.isServer && path !== st.path && ctx.nonProbing && pn > largestBefore && st.handshakeConfirmed) migrateTo(st, path, now);
+    if (st.isServer && path !== st.path && ctx.nonProbing && pn > largestBefore && st.handshakeConfirmed) {
+      // RFC 9000 §9.5: a client that moved on purpose uses a new CID; answer with a new one too.
+      const seq = st.localCids.seqOf(hdr.dcid);
+      if (seq !== st.peerDcidSeq && st.peerDcidSeq >= 0) st.peerCids.rotate();
+      migrateTo(st, path, now);
+    }
+    if (pn > largestBefore) st.peerDcidSeq = st.localCids.seqOf(hdr.dcid);
   } else if (kind === PacketKind.HANDSHAKE && st.isServer && !st.handshakePacketReceived) {
     // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: drop Initial keys.
     st.handshakePacketReceived = true;

@@ -154,6 +154,8 @@ export class ConnState {
   pacingWakeup = Infinity;
   /** Release time of the last datagram handed out (monotonic). */
   lastRelease = 0;
+  /** Sequence number of our CID the peer used on its highest-numbered 1-RTT packet (-1: none yet). */
+  peerDcidSeq = -1;
   /** When the last packet was processed (ms). */
   lastRecvTime = 0;
   /** When STREAM data last arrived (ms), -Infinity before any. */

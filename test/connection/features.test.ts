@@ -289,3 +289,19 @@ test('NAT rebinding during a download with the server flight lost on the new pat
   t.false(capp.anyCorrupt());
   t.deepEqual(p.server!.path, p.clientAddr);
 });
+
+test('active migration: the client moves with a new CID; the server follows and answers with a new CID too (§9.5)', (t) => {
+  const p = new Pair({ seed: 31 });
+  t.true(p.handshake());
+  p.runUntil(() => false, 100);
+  const { capp } = echo(p);
+  for (let i = 0; i < 2; i++) capp.send(p.client.openStream(true)!, 200_000, true);
+  p.runUntil(() => capp.totalReceived() > 50_000, 10_000);
+  const serverDcidBefore = p.server!.peerCid;
+  t.true(p.client.rotatePeerCid());
+  p.clientAddr = { remoteAddress: '10.6.6.6', remotePort: 43000 };
+  t.true(p.runUntil(() => capp.finishedCount() === 2, 30_000));
+  t.false(capp.anyCorrupt());
+  t.deepEqual(p.server!.path, p.clientAddr);
+  t.notDeepEqual(p.server!.peerCid, serverDcidBefore);
+});
