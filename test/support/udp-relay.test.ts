@@ -3,7 +3,7 @@
 // client-side port rebinding at time T.
 import test from 'ava';
 import dgram from 'node:dgram';
-import { UdpRelay, isLoopback, type UdpRelayOptions } from './udp-relay.js';
+import { UdpRelay, isLoopback, type TapRecord, type UdpRelayOptions } from './udp-relay.js';
 
 interface Echo {
   port: number;
@@ -115,9 +115,15 @@ test('loss burst cap and drop list', async (t) => {
   const capped = await run({ seed: 3, toClient: { loss: 0.9, lossBurst: 2 } }, 90);
   // at most 2 consecutive drops, then one passes: ≥ 1/3 of replies arrive
   t.true(capped.replies.length >= 30, `${capped.replies.length} replies`);
-  const listed = await run({ toServer: { dropList: [1, 3, 5] } }, 10);
+  const taps: TapRecord[] = [];
+  const listed = await run({ toServer: { dropList: [1, 3, 5] }, tap: (r) => taps.push(r) }, 10);
   t.deepEqual(listed.echoSeen.map((e) => e.seq), [2, 4, 6, 7, 8, 9, 10]);
   t.is(listed.stats.toServer.droppedList, 3);
+  const toServer = taps.filter((r) => r.dir === 'toServer');
+  t.deepEqual(toServer.map((r) => r.fate), ['droppedList', 'forwarded', 'droppedList', 'forwarded', 'droppedList', 'forwarded', 'forwarded', 'forwarded', 'forwarded', 'forwarded']);
+  t.deepEqual(toServer.map((r) => r.index), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  t.true(toServer.every((r) => r.length === 64));
+  t.is(taps.filter((r) => r.dir === 'toClient').length, 7);
 });
 
 test('delay: round trip ≥ the configured one-way delays, order kept under jitter', async (t) => {

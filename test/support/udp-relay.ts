@@ -36,6 +36,20 @@ export interface DirectionImpairment {
   duplicate?: number;
 }
 
+/** One datagram seen by the relay, for taps (captures, amplification accounting). */
+export interface TapRecord {
+  dir: 'toServer' | 'toClient';
+  /** 1-based per direction. */
+  index: number;
+  length: number;
+  /** What the relay did with it (the first decision; a duplicate still counts once). */
+  fate: 'forwarded' | 'reordered' | 'duplicated' | 'droppedLoss' | 'droppedList';
+  /** performance.now() at arrival. */
+  at: number;
+  /** The first byte (QUIC header form and type bits). */
+  firstByte: number;
+}
+
 export interface UdpRelayOptions {
   target: { host: string; port: number };
   /** Listen address (default the target's loopback family: 127.0.0.1 or ::1). */
@@ -61,6 +75,8 @@ export interface UdpRelayOptions {
   rebindMode?: 'next-packet' | 'immediate';
   /** Origin of rebindAtMs: 'first-packet' (default) or 'start'. */
   clock?: 'first-packet' | 'start';
+  /** Called for every datagram received from either side (keep it cheap); ones that hit a forgotten binding are only counted. */
+  tap?: (r: TapRecord) => void;
   /** Kernel socket buffers (default 4 MiB, DESIGN §3: the default 208 KiB drops at high rates). */
   socketBufferBytes?: number;
 }
@@ -164,7 +180,12 @@ class Direction {
   private readonly strays = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(cfg: Resolved, seed: number, stats: DirectionStats) {
+  private readonly name: 'toServer' | 'toClient';
+  private readonly tap: ((r: TapRecord) => void) | undefined;
+
+  constructor(name: 'toServer' | 'toClient', cfg: Resolved, seed: number, stats: DirectionStats, tap?: (r: TapRecord) => void) {
+    this.name = name;
+    this.tap = tap;
     this.cfg = cfg;
     this.rng = new SeededRandom(seed);
     this.stats = stats;
@@ -183,6 +204,7 @@ class Direction {
     this.index++;
     if (c.dropList.has(this.index)) {
       s.droppedList++;
+      this.record(data, 'droppedList');
       return;
     }
     if (c.loss > 0) {
@@ -190,12 +212,14 @@ class Direction {
       else if (this.random() < c.loss) {
         this.lossRun++;
         s.droppedLoss++;
+        this.record(data, 'droppedLoss');
         return;
       } else this.lossRun = 0;
     }
     const copies = c.duplicate > 0 && this.random() < c.duplicate ? 2 : 1;
     if (copies === 2) s.duplicated++;
     const reordered = c.reorder > 0 && this.random() < c.reorder;
+    this.record(data, reordered ? 'reordered' : copies === 2 ? 'duplicated' : 'forwarded');
     let delay = c.delayMs;
     if (c.jitterMs > 0) delay = Math.max(0, delay + (this.random() * 2 - 1) * c.jitterMs);
     const now = performance.now();
@@ -217,6 +241,15 @@ class Direction {
     this.lastAt = at;
     this.queue.push({ at, data, copies, send });
     if (this.timer === undefined) this.arm();
+  }
+
+  private record(data: Buffer, fate: TapRecord['fate']): void {
+    if (this.tap === undefined) return;
+    try {
+      this.tap({ dir: this.name, index: this.index, length: data.length, fate, at: performance.now(), firstByte: data[0] ?? 0 });
+    } catch {
+      /* a failing tap must not break the relay */
+    }
   }
 
   private deliver(data: Buffer, copies: number, send: (b: Buffer) => void): void {
@@ -291,8 +324,8 @@ export class UdpRelay {
     this.target = { host: opts.target.host, port: opts.target.port };
     const seed = opts.seed ?? 1;
     this.stats = { seed, toServer: newStats(), toClient: newStats(), flows: 0, rebinds: 0 };
-    this.toServer = new Direction(resolve(opts.both, opts.toServer, 'toServer'), seed * 2 + 1, this.stats.toServer);
-    this.toClient = new Direction(resolve(opts.both, opts.toClient, 'toClient'), seed * 2 + 2, this.stats.toClient);
+    this.toServer = new Direction('toServer', resolve(opts.both, opts.toServer, 'toServer'), seed * 2 + 1, this.stats.toServer, opts.tap);
+    this.toClient = new Direction('toClient', resolve(opts.both, opts.toClient, 'toClient'), seed * 2 + 2, this.stats.toClient, opts.tap);
     this.progressRebindPending = opts.rebindAfterToClient !== undefined;
     const a = front.address();
     this.host = a.address;
