@@ -5,7 +5,7 @@
 // draft, 0-RTT, key update, migration), by seeing the expected evidence between two ngtcp2s.
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { UdpRelay } from '../support/udp-relay.js';
+import { UdpRelay, amplificationCheck, type TapRecord } from '../support/udp-relay.js';
 import { join } from 'node:path';
 import {
   MB,
@@ -39,6 +39,17 @@ test.before(async () => {
   cert = makeCert(dir);
   server = await startGtlsServer(scope, { www: www.dir, cert });
 });
+
+let bigCert: CertFiles | undefined;
+/**
+ * A certificate of ~4.5 KB (200 SAN DNS names): the server's first flight then needs more than
+ * 3 × 1200 bytes, so the anti-amplification limit binds. (GnuTLS drops extra certificates that do not
+ * chain, so a long SAN list is the way to grow the Certificate message.)
+ */
+function bigSanCert(): CertFiles {
+  bigCert ??= makeCert(scope.tempDir('quiver-bigcert-'), ['localhost', '127.0.0.1', ...Array.from({ length: 200 }, (_, i) => `host-${i}.quiver-interop.test`)]);
+  return bigCert;
+}
 
 function file(name: string) {
   const f = www.files.get(name);
@@ -178,6 +189,24 @@ test('through the project relay: NAT rebinding of the client mid-transfer of a 1
   t.is(relay.stats.rebinds, 1);
   t.is(relay.upstreamPorts()[0]?.length, 2);
   t.log(`rebinding: ${relay.stats.toClient.droppedOldBinding} server datagrams hit the old binding; ${r.ms.toFixed(0)} ms`);
+  await relay.close();
+  await s.stop();
+});
+
+test('anti-amplification (RFC 9000 §8.1): gtlsserver stays within 3× while the client\'s datagrams 2-7 are dropped', async (t) => {
+  // quic-interop-runner's "amplificationlimit" drop list, with a certificate too large for
+  // 3 × 1200 bytes so the limit actually binds.
+  const s = await startGtlsServer(scope, { www: www.dir, cert: bigSanCert(), maxGsoDgrams: 1 });
+  const taps: TapRecord[] = [];
+  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, toServer: { dropList: [2, 3, 4, 5, 6, 7] }, tap: (r) => taps.push(r) });
+  scope.defer(() => relay.close());
+  const r = await runGtlsClient(scope, { port: relay.port, paths: ['/1mb.bin'], authority: `127.0.0.1:${relay.port}` });
+  t.true((await judgeDownload(r, file('1mb.bin'))).ok);
+  const a = amplificationCheck(taps);
+  t.log(`before validation: server sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B received (max ratio ${a.maxRatio.toFixed(2)}); validated at client datagram #${a.validatedAtIndex}`);
+  t.true(a.ok, `sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B`);
+  t.true(a.maxRatio > 2, 'the limit did not bind: the first flight fits in 2 × the client bytes');
+  t.not(a.validatedAtIndex, null);
   await relay.close();
   await s.stop();
 });

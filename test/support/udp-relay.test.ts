@@ -3,7 +3,7 @@
 // client-side port rebinding at time T.
 import test from 'ava';
 import dgram from 'node:dgram';
-import { UdpRelay, isLoopback, type TapRecord, type UdpRelayOptions } from './udp-relay.js';
+import { UdpRelay, amplificationCheck, isLoopback, type TapRecord, type UdpRelayOptions } from './udp-relay.js';
 
 interface Echo {
   port: number;
@@ -211,4 +211,25 @@ test('only loopback targets and listen addresses are accepted; bad options name 
   await t.throwsAsync(UdpRelay.start({ target: { host: '127.0.0.1', port: 443 }, listenHost: '0.0.0.0' }), { instanceOf: RangeError, message: /opts\.listenHost/ });
   await t.throwsAsync(UdpRelay.start({ target: { host: '127.0.0.1', port: 0 } }), { instanceOf: RangeError, message: /opts\.target\.port/ });
   await t.throwsAsync(UdpRelay.start({ target: { host: '127.0.0.1', port: 443 }, toServer: { loss: 5 } }), { instanceOf: RangeError, message: /toServer\.loss/ });
+});
+
+test('amplificationCheck: 3× of the bytes that reached the server, until a client Handshake packet', (t) => {
+  let i = { toServer: 0, toClient: 0 };
+  const rec = (dir: TapRecord['dir'], length: number, firstByte: number, fate: TapRecord['fate'] = 'forwarded'): TapRecord => ({
+    dir, index: ++i[dir], length, fate, at: 0, firstByte,
+  });
+  const initial = 0xc0;
+  const handshakeV1 = 0xe0;
+  const ok = amplificationCheck([rec('toServer', 1200, initial), rec('toClient', 1200, initial), rec('toClient', 1200, 0xe0), rec('toClient', 1200, 0xe0), rec('toServer', 100, handshakeV1), rec('toClient', 5000, 0x40)]);
+  t.deepEqual(ok, { ok: true, receivedBeforeValidation: 1200, sentBeforeValidation: 3600, maxRatio: 3, validatedAtIndex: 2 });
+  i = { toServer: 0, toClient: 0 };
+  const dropped = amplificationCheck([rec('toServer', 1200, initial), rec('toServer', 1200, initial, 'droppedLoss'), rec('toClient', 3601, initial)]);
+  t.false(dropped.ok);
+  t.is(dropped.receivedBeforeValidation, 1200);
+  t.is(dropped.validatedAtIndex, null);
+  i = { toServer: 0, toClient: 0 };
+  // v2 (RFC 9369): Handshake is type 0b11; a v1-type-2 packet (0Rtt in v2) does not validate.
+  const v2 = amplificationCheck([rec('toServer', 1200, 0xd0), rec('toClient', 1000, 0xd0), rec('toServer', 80, 0xe0), rec('toServer', 80, 0xf0)], 0x30);
+  t.is(v2.validatedAtIndex, 3);
+  t.is(v2.receivedBeforeValidation, 1280);
 });

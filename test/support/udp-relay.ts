@@ -472,3 +472,40 @@ export class UdpRelay {
     })));
   }
 }
+
+/**
+ * RFC 9000 §8.1 anti-amplification accounting from a relay tap: until the server has received a
+ * Handshake packet from the client (which validates the client's address; RFC 9000 §8.1), the bytes
+ * it sends must not exceed 3× the bytes it received. Only datagrams that actually reached the server
+ * count as received. `handshakeType` is the long-header type bits of Handshake: 0x20 for v1, 0x30 for
+ * v2 (RFC 9369 §3.2). Coalesced packets after an Initial are not inspected, so a Handshake packet
+ * that only rides behind an Initial is missed and the check stays conservative for longer (gtlsclient
+ * and Chromium send their first Handshake packet at the start of a datagram).
+ */
+export function amplificationCheck(taps: readonly TapRecord[], handshakeType = 0x20): {
+  ok: boolean;
+  receivedBeforeValidation: number;
+  sentBeforeValidation: number;
+  maxRatio: number;
+  validatedAtIndex: number | null;
+} {
+  let rx = 0;
+  let tx = 0;
+  let maxRatio = 0;
+  let ok = true;
+  for (const r of taps) {
+    if (r.dir === 'toServer') {
+      if (r.fate === 'droppedList' || r.fate === 'droppedLoss') continue;
+      if ((r.firstByte & 0x80) !== 0 && (r.firstByte & 0x30) === handshakeType) {
+        return { ok, receivedBeforeValidation: rx, sentBeforeValidation: tx, maxRatio, validatedAtIndex: r.index };
+      }
+      rx += r.length;
+    } else {
+      tx += r.length;
+      const ratio = rx > 0 ? tx / rx : Infinity;
+      if (ratio > maxRatio) maxRatio = ratio;
+      if (tx > 3 * rx) ok = false;
+    }
+  }
+  return { ok, receivedBeforeValidation: rx, sentBeforeValidation: tx, maxRatio, validatedAtIndex: null };
+}
