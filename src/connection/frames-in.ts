@@ -149,6 +149,7 @@ function onPathResponse(st: ConnState, data: Uint8Array, now: number): void {
     st.counters.pathValidations++;
     if (p === st.path) {
       st.ld.setAmplificationLimited(false, now);
+      if (st.handshakeConfirmed) st.pmtud?.enable(now);
       if (st.prevPath !== null && firstValidation) st.prevPath = null;
       // RFC 9000 §9.4: a fresh RTT estimate from the challenge round trip.
       if (st.pathRttReset) {

@@ -57,6 +57,12 @@ export function migrateTo(st: ConnState, p: Path, now: number): void {
     st.pathRttReset = true;
   }
   st.pacer.reset();
+  if (st.pmtud !== null) {
+    // RFC 9000 §14.2.1 / §9: a new path starts again at the base PLPMTU.
+    st.pmtud.resetForNewPath();
+    st.applyMtu();
+    if (p.validated) st.pmtud.enable(now);
+  }
   if (!p.validated) st.ld.setAmplificationLimited(p.amplificationBudget() === 0, now);
   st.emit({ type: 'path-migrated', path: { ...p.info } });
   if (st.qlog.enabled) {

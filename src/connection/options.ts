@@ -110,6 +110,11 @@ export interface ConnectionOptions extends TlsOptions {
   newTokenMinter?: (path: { remoteAddress: string; remotePort: number }, now: number) => Uint8Array;
   /** UDP payload size we build datagrams at (default 1200; capped by the peer's max_udp_payload_size). */
   maxDatagramSize?: number;
+  /**
+   * DPLPMTUD (RFC 9000 §14.3, RFC 8899): search datagram sizes above maxDatagramSize up to this
+   * UDP payload size once the handshake is confirmed (true = 1452, Ethernet). Default off.
+   */
+  pmtud?: boolean | number;
   /** kInitialRtt (RFC 9002 §6.2.2), ms, default 333. */
   initialRtt?: number;
   /** Initiate a key update after this many packets under one key (default: 90 % of the AEAD confidentiality limit). */
@@ -187,6 +192,8 @@ export interface ResolvedOptions {
   readonly rng: Rng;
   readonly cidGenerator: CidGenerator;
   readonly maxDatagramSize: number;
+  /** Largest PLPMTU the PMTU search may reach; ≤ maxDatagramSize = disabled. */
+  readonly pmtudMax: number;
   readonly initialRtt: number;
   readonly keyUpdateInterval: number;
   readonly aeadIntegrityLimit: number;
@@ -294,6 +301,10 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
   if (isServer && o.initialDcid === undefined) throw new TypeError('options.initialDcid: required for a server connection');
   if (o.session !== undefined && !isBytes(o.session)) throw new TypeError('options.session: expected a Uint8Array');
   const maxDatagramSize = o.maxDatagramSize === undefined ? 1200 : checkInt('options.maxDatagramSize', o.maxDatagramSize, 1200, 65527);
+  let pmtudMax = 0;
+  if (o.pmtud === true) pmtudMax = 1452;
+  else if (typeof o.pmtud === 'number') pmtudMax = checkInt('options.pmtud', o.pmtud, maxDatagramSize, 65527);
+  else if (o.pmtud !== undefined && o.pmtud !== false) throw new TypeError('options.pmtud: expected a boolean or a UDP payload size');
   const initialRtt = o.initialRtt === undefined ? 333 : o.initialRtt;
   if (typeof initialRtt !== 'number' || !(initialRtt > 0) || !Number.isFinite(initialRtt)) throw new RangeError('options.initialRtt: expected a positive number of ms');
   const keyUpdateInterval = o.keyUpdateInterval === undefined ? 0 : checkInt('options.keyUpdateInterval', o.keyUpdateInterval, 16, MAX_INT);
@@ -312,6 +323,7 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     rng,
     cidGenerator: gen,
     maxDatagramSize,
+    pmtudMax,
     initialRtt,
     keyUpdateInterval,
     aeadIntegrityLimit,

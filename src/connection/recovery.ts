@@ -79,6 +79,11 @@ export function onAckFrame(st: ConnState, space: number, f: AckFrame, now: numbe
     const rec = acked.token[i] as SentRecord | undefined;
     if (rec !== undefined) releaseAcked(st, rec);
   }
+  if (st.pmtud !== null && space === 2) {
+    st.pmtud.onPacketsAcked(acked, now);
+    st.pmtud.onPacketsLost(r.lost, now);
+    st.applyMtu();
+  }
   processLost(st, r.lost, now);
   if (space === 2 && largestAcked >= 0) {
     st.oneRtt?.onAcked(largestAcked);
@@ -108,6 +113,10 @@ export function metrics(st: ConnState, now: number): void {
 export function onLossTimer(st: ConnState, now: number): void {
   const r = st.ld.onLossDetectionTimeout(now);
   if (r.kind === TimeoutKind.LOSS) {
+    if (st.pmtud !== null && r.space === 2) {
+      st.pmtud.onPacketsLost(r.lost, now);
+      st.applyMtu();
+    }
     processLost(st, r.lost, now);
   } else if (r.kind === TimeoutKind.PTO) {
     const space = r.space;
@@ -216,5 +225,6 @@ export function confirmHandshake(st: ConnState, now: number): void {
   if (!st.isServer) st.ld.onPeerAddressValidated(now);
   discardSpace(st, 1, now);
   if (st.isServer) st.handshakeDonePending = true;
+  st.pmtud?.enable(now);
   st.emit({ type: 'handshake-confirmed' });
 }

@@ -85,6 +85,8 @@ interface Pending {
   rec: SentRecord;
   ackEliciting: boolean;
   padded: boolean;
+  /** A DPLPMTUD probe (RFC 9000 §14.4): its loss is not congestion. */
+  pmtuProbe: boolean;
   size: number;
 }
 
@@ -105,12 +107,13 @@ function newPending(): Pending {
     rec: null as unknown as SentRecord,
     ackEliciting: false,
     padded: false,
+    pmtuProbe: false,
     size: 0,
   };
 }
 
 const pendings: Pending[] = [newPending(), newPending(), newPending(), newPending()];
-const sentInfo = { pn: 0, size: 0, ackEliciting: false, inFlight: false, zeroRtt: false, token: null as unknown };
+const sentInfo = { pn: 0, size: 0, ackEliciting: false, inFlight: false, zeroRtt: false, pmtuProbe: false, token: null as unknown };
 
 /** What the builder may put into the datagram being built. */
 interface Budget {
@@ -132,6 +135,8 @@ export function buildDatagram(st: ConnState, out: Uint8Array, now: number): Send
   if (st.state === 'closing') return buildClose(st, out, now);
   const probe = buildProbeResponse(st, out, now);
   if (probe !== null) return probe;
+  const mtuProbe = buildPmtuProbe(st, out, now);
+  if (mtuProbe !== null) return mtuProbe;
 
   const path = st.path;
   if (path.info.remoteAddress === '' && path.info.remotePort === 0) return null;
@@ -206,6 +211,7 @@ function finishDatagram(st: ConnState, list: Pending[], count: number, length: n
     sentInfo.ackEliciting = p.ackEliciting;
     sentInfo.inFlight = p.ackEliciting || p.padded;
     sentInfo.zeroRtt = p.level === LEVEL_ZERO_RTT;
+    sentInfo.pmtuProbe = p.pmtuProbe;
     sentInfo.token = p.rec;
     st.ld.onPacketSent(p.space, sentInfo, sendTime);
     if (p.ackEliciting) st.inflight[p.space]!.add(p.rec);
@@ -422,6 +428,7 @@ function writePacket(st: ConnState, level: number, w: Writer, p: Pending, now: n
   p.rec = rec;
   p.ackEliciting = ackEliciting;
   p.padded = padded;
+  p.pmtuProbe = false;
   // Reserve the tag so the next packet starts after this one.
   w.pos += AEAD_TAG;
   return true;
@@ -628,6 +635,48 @@ function buildProbeResponse(st: ConnState, out: Uint8Array, now: number): SendIn
     return finishDatagram(st, pendings, 1, end, p, now);
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DPLPMTUD probes (RFC 9000 §14.3–§14.4, RFC 8899): PING + PADDING in a datagram of the probe size
+
+function buildPmtuProbe(st: ConnState, out: Uint8Array, now: number): SendInfo | null {
+  const pm = st.pmtud;
+  if (pm === null || !st.handshakeConfirmed || st.oneRtt === null || !st.path.validated) return null;
+  const size = pm.nextProbeSize(now);
+  if (size === 0 || size > out.length || st.ld.cc.availableWindow() < size) return null;
+  if (st.pacer.releaseTime(now, size, st.ld.cc.congestionWindow, st.ld.rtt.smoothedRtt) > now + PACING_HORIZON) return null;
+  const sp = st.spaces[2];
+  const pn = sp.nextPn;
+  const pnLen = packetNumberLength(pn, st.ld.largestAckedIn(2));
+  const dcid = st.peerCids.active.cid;
+  const w = st.writer;
+  w.reset(out, 0, size);
+  const pnOffset = encodeShortHeader(w, dcid, pn, pnLen, st.oneRtt.sendPhase, 0);
+  const payloadStart = w.pos;
+  encodePing(w);
+  w.fill(0, size - AEAD_TAG - w.pos);
+  const p = pendings[0]!;
+  p.level = LEVEL_ONE_RTT;
+  p.space = 2;
+  p.type = PacketType.OneRtt;
+  p.keys = st.oneRtt.seal;
+  p.headerOffset = 0;
+  p.pnOffset = pnOffset;
+  p.pnLen = pnLen;
+  p.pn = pn;
+  p.payloadStart = payloadStart;
+  p.payloadEnd = w.pos;
+  p.long = false;
+  p.rec = st.pool.take(2, pn);
+  p.rec.ping = true;
+  p.ackEliciting = true;
+  p.padded = true;
+  p.pmtuProbe = true;
+  sp.nextPn = pn + 1;
+  const end = seal(st, p, out, 0, 0);
+  pm.onProbeSent(pn, end);
+  return finishDatagram(st, pendings, 1, end, st.path, now);
 }
 
 // ---------------------------------------------------------------------------------------------

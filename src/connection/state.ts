@@ -12,6 +12,7 @@ import type { TlsServer } from '../tls/server.js';
 import type { ClientSession } from '../tls/session-ticket.js';
 import { LossDetection } from '../transport/loss-detection.js';
 import { Pacer } from '../transport/pacer.js';
+import { Pmtud } from '../transport/pmtud.js';
 import { newStreamFrameInfo } from '../transport/send-stream.js';
 import { StreamMap, newControlFrameInfo } from '../transport/stream-map.js';
 import { Writer } from '../util/bytes.js';
@@ -71,6 +72,10 @@ export class ConnState {
   tls: TlsClient | TlsServer | null = null;
   readonly ld: LossDetection;
   readonly pacer: Pacer;
+  /** DPLPMTUD (RFC 8899 / RFC 9000 §14.3), null when disabled. */
+  readonly pmtud: Pmtud | null;
+  /** The PLPMTU in use: the UDP payload size datagrams are built at (before the peer's limit). */
+  mtu: number;
   readonly streams: StreamMap;
   readonly localCids: LocalCids;
   readonly peerCids: PeerCids;
@@ -237,6 +242,8 @@ export class ConnState {
       initialRtt: o.initialRtt,
     });
     this.pacer = new Pacer(o.maxDatagramSize);
+    this.mtu = o.maxDatagramSize;
+    this.pmtud = o.pmtudMax > o.maxDatagramSize ? new Pmtud({ basePlpmtu: o.maxDatagramSize, maxPlpmtu: o.pmtudMax }) : null;
     const t = o.transport;
     this.streams = new StreamMap({
       isClient: !this.isServer,
@@ -278,6 +285,16 @@ export class ConnState {
     if (this.qlog.enabled) this.qlog.emit(this.now, 'connectivity:connection_state_updated', { old, new: s });
   }
 
+  /** The PMTU search found a new size (or fell back): rebuild what depends on it. */
+  applyMtu(): void {
+    if (this.pmtud === null || this.pmtud.plpmtu === this.mtu) return;
+    this.mtu = this.pmtud.plpmtu;
+    const mds = this.maxDatagramSize();
+    this.ld.cc.setMaxDatagramSize(mds);
+    this.pacer.setMaxDatagramSize(mds);
+    if (this.qlog.enabled) this.qlog.emit(this.now, 'connectivity:mtu_updated', { new: this.mtu, done: this.pmtud.state === 'search_complete' });
+  }
+
   /** 3 × the current PTO (closing/draining periods, key retention; RFC 9000 §10.2, RFC 9001 §4.9). */
   pto3(): number {
     return 3 * this.ld.ptoPeriod();
@@ -286,6 +303,6 @@ export class ConnState {
   /** Largest UDP payload we may build (our setting, the peer's max_udp_payload_size). */
   maxDatagramSize(): number {
     const peer = this.peerParams?.maxUdpPayloadSize ?? 65527;
-    return Math.min(this.o.maxDatagramSize, peer);
+    return Math.min(this.mtu, peer);
   }
 }

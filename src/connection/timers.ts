@@ -19,6 +19,10 @@ export function nextTimeout(st: ConnState): number {
   if (st.zeroRttDiscardAt < t) t = st.zeroRttDiscardAt;
   if (st.keepAliveDeadline < t) t = st.keepAliveDeadline;
   if (st.pacingWakeup < t) t = st.pacingWakeup;
+  if (st.pmtud !== null) {
+    const m = st.pmtud.nextTimeout();
+    if (m < t) t = m;
+  }
   const p = nextPathTimeout(st);
   if (p < t) t = p;
   const s = stallDeadline(st);
@@ -54,6 +58,8 @@ export function onTimeout(st: ConnState, now: number): void {
       return;
     }
     if (now >= st.pacingWakeup) st.pacingWakeup = Infinity;
+    // PMTU raise timer: restart the search (the probe goes out with the next send()).
+    if (st.pmtud !== null && now >= st.pmtud.nextTimeout()) st.pmtud.nextProbeSize(now);
     if (now >= st.ld.getLossDetectionTimer()) onLossTimer(st, now);
     if (st.oneRtt !== null) st.oneRtt.discardPrevIfDue(now);
     if (now >= st.zeroRttDiscardAt) {

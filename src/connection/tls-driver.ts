@@ -179,6 +179,7 @@ function applyPeerParams(st: ConnState, p: TransportParameters, now: number): vo
   const eff = local > 0 && peer > 0 ? Math.min(local, peer) : local > 0 ? local : peer;
   st.idleTimeout = eff > 0 ? eff : Infinity;
   st.idleDeadline = st.idleTimeout === Infinity ? Infinity : now + Math.max(st.idleTimeout, st.pto3());
+  st.pmtud?.setPeerMaxUdpPayloadSize(p.maxUdpPayloadSize);
   const mds = st.maxDatagramSize();
   if (mds !== st.ld.cc.maxDatagramSize) {
     st.ld.cc.setMaxDatagramSize(mds);

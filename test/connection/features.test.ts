@@ -305,3 +305,27 @@ test('active migration: the client moves with a new CID; the server follows and 
   t.deepEqual(p.server!.path, p.clientAddr);
   t.notDeepEqual(p.server!.peerCid, serverDcidBefore);
 });
+
+test('PMTU discovery: probes find 1452 on a clean path and the transfer uses larger datagrams', (t) => {
+  const sizes = new Map<number, number>();
+  const p = new Pair({ client: { pmtud: true }, server: { pmtud: true }, filter: (_dir, d) => (sizes.set(d.length, (sizes.get(d.length) ?? 0) + 1), d) });
+  t.true(p.handshake());
+  const { capp } = echo(p);
+  capp.send(p.client.openStream(true)!, 500_000, true);
+  t.true(p.runUntil(() => capp.finishedCount() === 1, 20_000));
+  t.false(capp.anyCorrupt());
+  t.is(Pair.internals(p.client).mtu, 1452);
+  t.is(Pair.internals(p.server!).mtu, 1452);
+  t.true((sizes.get(1452) ?? 0) > 100, `${sizes.get(1452)} datagrams of 1452 bytes`);
+});
+
+test('PMTU discovery on a path that drops datagrams over 1300 bytes settles below it; nothing counts as congestion', (t) => {
+  const p = new Pair({ client: { pmtud: true }, server: { pmtud: true }, filter: (_dir, d) => (d.length > 1300 ? null : d) });
+  t.true(p.handshake());
+  const { capp } = echo(p);
+  capp.send(p.client.openStream(true)!, 300_000, true);
+  t.true(p.runUntil(() => capp.finishedCount() === 1, 30_000));
+  const mtu = Pair.internals(p.client).mtu;
+  t.true(mtu > 1200 && mtu <= 1300, `mtu ${mtu}`);
+  t.is(p.client.stats.congestionEvents, 0);
+});
