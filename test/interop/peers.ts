@@ -59,6 +59,12 @@
 //   B, SCID 17 B). gtlsserver coalesces Initial (ServerHello) + Handshake (699 B with a Quiver P-256
 //   certificate) + 0.5-RTT 1-RTT (SETTINGS on uni stream 3, QPACK streams 7 and 11) into one padded
 //   1200-B datagram; both sides mark ECT(0) and send ACK frames with ECN counts (type 0x03).
+// - Both ngtcp2 peers grease the QUIC bit (RFC 9287) once the other side sent grease_quic_bit:
+//   gtlsserver's very first Initial arrived with first byte 0x89 (fixed bit clear), and gtlsclient's
+//   short headers carry 0x0a-0x1e. A Quiver endpoint that advertises grease_quic_bit must accept
+//   fixed-bit-0 packets of every type; one that does not advertise it gets the bit set.
+// - Before address validation gtlsserver sends exactly 3× what it received (3600 B for one 1200-B
+//   Initial when its flight is larger), RFC 9000 §8.1.
 // - With GSO (default --max-gso-dgrams=64) a loopback receiver still gets ordinary datagrams
 //   (~1.4 KB each, measured through the relay); --max-gso-dgrams=1 only matters for captures.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -11,7 +11,7 @@
 // CLI contract does not define yet are listed in NEEDS_CLI_SWITCH.
 import test from 'ava';
 import { join } from 'node:path';
-import { UdpRelay } from '../support/udp-relay.js';
+import { UdpRelay, amplificationCheck, type TapRecord } from '../support/udp-relay.js';
 import { isFavicon, postBodySha256, runChromium } from './chromium.js';
 import {
   MB,
@@ -180,6 +180,21 @@ interop('8c NAT rebinding by the project relay mid-download: gtlsclient ← rela
   t.true(j.ok, j.reason);
   t.is(relay.stats.rebinds, 1);
   await relay.close();
+});
+
+// ---- RFC 9000 §8.1 (not an issue-7 case, but what Chromium's split ClientHello and lossy starts lean on)
+interop('8d anti-amplification: quiver serve stays within 3× while gtlsclient\'s datagrams 2-7 are dropped', async (t) => {
+  const big = makeCert(scope.tempDir('quiver-bigcert-'), ['localhost', '127.0.0.1', ...Array.from({ length: 200 }, (_, i) => `host-${i}.quiver-interop.test`)]);
+  const srv = await startQuiverServe(scope, { www: www.dir, cert: big });
+  const taps: TapRecord[] = [];
+  const relay = await UdpRelay.start({ target: { host: srv.host, port: srv.port }, toServer: { dropList: [2, 3, 4, 5, 6, 7] }, tap: (r) => taps.push(r) });
+  scope.defer(() => relay.close());
+  const r = await runGtlsClient(scope, { port: relay.port, paths: ['/1mb.bin'] });
+  t.true((await judgeDownload(r, file('1mb.bin'))).ok);
+  const a = amplificationCheck(taps);
+  t.true(a.ok, `sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B before address validation`);
+  await relay.close();
+  await srv.stop();
 });
 
 // ---- 9. Chromium
