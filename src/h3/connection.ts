@@ -21,14 +21,13 @@
 // Nothing thrown by the peer's input escapes: an unexpected internal exception closes the
 // connection with H3_INTERNAL_ERROR.
 
-import { EMPTY, Writer, concat } from '../util/bytes.js';
+import { EMPTY, concat } from '../util/bytes.js';
 import { BLOCKED, QpackDecoder, QpackEncoder, QpackError, type HeaderField, type HeaderFieldInput } from '../qpack/index.js';
 import {
   FrameReader,
   H3Error,
   H3ErrorCode,
   H3FrameType,
-  encodeFrameHeader,
   frameBytes,
   frameHeaderSize,
   h3ErrorName,
@@ -107,6 +106,42 @@ interface UniIn {
   /** Stream type bytes received so far (the varint may be split). */
   typeBuf: Uint8Array | null;
   reader: FrameReader | null;
+}
+
+/** Write a varint at `pos` (RFC 9000 §16); returns the position after it. No DataView per frame. */
+function putVarint(buf: Uint8Array, pos: number, v: number): number {
+  if (v < 0x40) {
+    buf[pos] = v;
+    return pos + 1;
+  }
+  if (v < 0x4000) {
+    buf[pos] = 0x40 | (v >>> 8);
+    buf[pos + 1] = v & 0xff;
+    return pos + 2;
+  }
+  if (v < 0x40000000) {
+    buf[pos] = 0x80 | (v >>> 24);
+    buf[pos + 1] = (v >>> 16) & 0xff;
+    buf[pos + 2] = (v >>> 8) & 0xff;
+    buf[pos + 3] = v & 0xff;
+    return pos + 4;
+  }
+  const hi = Math.floor(v / 0x100000000);
+  const lo = v >>> 0;
+  buf[pos] = 0xc0 | (hi >>> 24);
+  buf[pos + 1] = (hi >>> 16) & 0xff;
+  buf[pos + 2] = (hi >>> 8) & 0xff;
+  buf[pos + 3] = hi & 0xff;
+  buf[pos + 4] = lo >>> 24;
+  buf[pos + 5] = (lo >>> 16) & 0xff;
+  buf[pos + 6] = (lo >>> 8) & 0xff;
+  buf[pos + 7] = lo & 0xff;
+  return pos + 8;
+}
+
+/** Frame header (type, length) at the start of `buf`, sized by frameHeaderSize (RFC 9114 §7.1). */
+function putFrameHeader(buf: Uint8Array, type: number, length: number): void {
+  putVarint(buf, putVarint(buf, 0, type), length);
 }
 
 function errCodeOf(code: number): string {
@@ -686,7 +721,7 @@ export class H3Connection {
     const fs = enc.fieldSection;
     const h = frameHeaderSize(H3FrameType.HEADERS, fs.length);
     const buf = new Uint8Array(h + fs.length);
-    encodeFrameHeader(new Writer(buf), H3FrameType.HEADERS, fs.length);
+    putFrameHeader(buf, H3FrameType.HEADERS, fs.length);
     buf.set(fs, h);
     s.out.writeOwned(buf);
   }
@@ -697,7 +732,7 @@ export class H3Connection {
     const h = frameHeaderSize(H3FrameType.DATA, len);
     if (len <= SMALL_DATA) {
       const buf = new Uint8Array(h + len);
-      encodeFrameHeader(new Writer(buf), H3FrameType.DATA, len);
+      putFrameHeader(buf, H3FrameType.DATA, len);
       buf.set(chunk, h);
       const n = s.out.tryWrite(buf);
       if (n === 0) return 0;
@@ -705,7 +740,7 @@ export class H3Connection {
       return len;
     }
     const hdr = new Uint8Array(h);
-    encodeFrameHeader(new Writer(hdr), H3FrameType.DATA, len);
+    putFrameHeader(hdr, H3FrameType.DATA, len);
     const n = s.out.tryWrite(hdr);
     if (n === 0) return 0;
     if (n < h) s.out.writeOwned(hdr.subarray(n));

@@ -371,6 +371,7 @@ export class FakeQuic implements H3Transport {
       }
     }
     h.queued -= n;
+    this.pair.bytesMoved[this.role] += n;
     let fin = false;
     if (h.queued === 0 && h.finQueued && !h.finDelivered) {
       h.finDelivered = true;
@@ -393,6 +394,8 @@ export class FakeQuicPair {
   readonly log: DeliveryRecord[] = [];
   /** Datagrams delivered. */
   datagramsDelivered = 0;
+  /** Stream bytes delivered, by sender. */
+  readonly bytesMoved = { client: 0, server: 0 };
   /** Streams whose bytes are held back ("client:6"), to force orderings such as QPACK blocking. */
   readonly held = new Set<string>();
 
