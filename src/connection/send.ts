@@ -581,9 +581,17 @@ function writeDatagrams(st: ConnState, w: Writer, rec: SentRecord): boolean {
   const peerMax = st.peerParams?.maxDatagramFrameSize ?? st.rememberedParams?.maxDatagramFrameSize ?? 0;
   if (peerMax === 0) return false;
   let wrote = false;
+  // Largest DATAGRAM frame an otherwise empty 1-RTT packet holds (the path MTU may have shrunk).
+  const room = st.maxDatagramSize() - 1 - st.peerCids.active.cid.length - 4 - AEAD_TAG;
   while (q.length > 0) {
     const d = q[0]!;
     const size = sizeDatagram(d.data.length, true);
+    if (size > room || size > peerMax) {
+      q.shift();
+      st.counters.datagramFramesDropped++;
+      st.emit({ type: 'datagram-lost', id: d.id });
+      continue;
+    }
     if (size > w.remaining) break;
     encodeDatagram(w, d.data, true);
     q.shift();
