@@ -174,3 +174,39 @@ test('a server drops a client Initial carried in a datagram under 1200 bytes (RF
   p.runUntil(() => p.server !== null && Pair.internals(p.server).dropped['initial-datagram-too-small'] !== undefined, 3_000);
   t.true((Pair.internals(p.server!).dropped['initial-datagram-too-small'] ?? 0) >= 1);
 });
+
+test('closing period: CONNECTION_CLOSE is repeated at a falling rate; draining sends nothing (RFC 9000 §10.2.1, §10.2.2)', (t) => {
+  const p = new Pair();
+  t.true(p.handshake());
+  // Capture a few server datagrams to replay at the closing client.
+  const captured: Uint8Array[] = [];
+  const sid = p.server!.openStream(false)!;
+  for (let i = 0; i < 12; i++) {
+    p.server!.streamWrite(sid, new Uint8Array(500));
+    const buf = new Uint8Array(1500);
+    const info = p.server!.send(buf, p.now);
+    if (info) captured.push(buf.slice(0, info.length));
+  }
+  p.client.close(9, 'done');
+  const out = new Uint8Array(1500);
+  t.truthy(p.client.send(out, p.now), 'first CONNECTION_CLOSE');
+  t.is(p.client.send(out, p.now), null);
+  let closes = 0;
+  for (const d of captured) {
+    p.client.receive(d, SERVER_ADDR, p.now);
+    if (p.client.send(out, p.now) !== null) closes++;
+  }
+  t.true(closes >= 2 && closes <= 4, `${closes} repeats for ${captured.length} packets`);
+  // The server, once it sees the close, drains: no more packets from it.
+  const st = Pair.internals(p.server!);
+  const info = Pair.internals(p.client);
+  info.closeSendPending = true;
+  const ci = p.client.send(out, p.now)!;
+  p.server!.receive(out.slice(0, ci.length), p.clientAddr, p.now);
+  t.is(p.server!.state, 'draining');
+  const sentBefore = st.counters.datagramsSent;
+  t.is(p.server!.send(out, p.now), null);
+  p.runUntil(() => p.server!.state === 'closed', 5_000);
+  t.is(p.server!.state, 'closed');
+  t.is(st.counters.datagramsSent, sentBefore);
+});
