@@ -30,7 +30,6 @@ import {
   H3FrameType,
   frameBytes,
   frameHeaderSize,
-  h3ErrorName,
   parsePriority,
   readStreamType,
   serializePriority,
@@ -48,32 +47,10 @@ import { controlStreamPreface, greaseFrame, greaseSetting, greaseStreamBytes, re
 import { ITEM_DATA, ITEM_FIN, ITEM_HEADERS, Recv, RequestStream, Send, type QueuedItem } from './request-stream.js';
 import { SendBuffer } from './send-buffer.js';
 import { isBidi, isClientInitiated, type H3Random, type H3Transport, type H3TransportCloseInfo, type H3TransportEvent } from './transport.js';
-import type { H3CloseError, H3ConnectionOptions, H3Event, H3Stats } from './types.js';
-
-/** Thrown by API calls on a connection that has closed. */
-export class H3ClosedError extends Error {
-  readonly code = 'ERR_H3_CONNECTION_CLOSED';
-  constructor(message = 'the HTTP/3 connection is closed') {
-    super(message);
-    this.name = 'H3ClosedError';
-  }
-}
-
-/** Options of request(). */
-export interface H3RequestOptions {
-  /** No body: FIN right after the headers (default false). */
-  end?: boolean;
-  /** RFC 9218 priority: sent as a `priority` header when not the default. */
-  priority?: Priority;
-  /** Also send a PRIORITY_UPDATE on the control stream before the request (as Chromium does). */
-  priorityUpdate?: boolean;
-}
-
-/** Options of respond(). */
-export interface H3RespondOptions {
-  /** No body: FIN right after the headers (default false). Not allowed on 1xx. */
-  end?: boolean;
-}
+import type { H3CloseError, H3ConnectionOptions, H3Event, H3RequestOptions, H3RespondOptions, H3Stats } from './types.js';
+import { H3ClosedError } from './errors.js';
+import { putFrameHeader } from './frame-out.js';
+import { checkCode, checkPriority, errCodeOf, isStreamLevel } from './api-checks.js';
 
 const SCRATCH_SIZE = 16384;
 /**
@@ -106,64 +83,6 @@ interface UniIn {
   /** Stream type bytes received so far (the varint may be split). */
   typeBuf: Uint8Array | null;
   reader: FrameReader | null;
-}
-
-/** Write a varint at `pos` (RFC 9000 §16); returns the position after it. No DataView per frame. */
-function putVarint(buf: Uint8Array, pos: number, v: number): number {
-  if (v < 0x40) {
-    buf[pos] = v;
-    return pos + 1;
-  }
-  if (v < 0x4000) {
-    buf[pos] = 0x40 | (v >>> 8);
-    buf[pos + 1] = v & 0xff;
-    return pos + 2;
-  }
-  if (v < 0x40000000) {
-    buf[pos] = 0x80 | (v >>> 24);
-    buf[pos + 1] = (v >>> 16) & 0xff;
-    buf[pos + 2] = (v >>> 8) & 0xff;
-    buf[pos + 3] = v & 0xff;
-    return pos + 4;
-  }
-  const hi = Math.floor(v / 0x100000000);
-  const lo = v >>> 0;
-  buf[pos] = 0xc0 | (hi >>> 24);
-  buf[pos + 1] = (hi >>> 16) & 0xff;
-  buf[pos + 2] = (hi >>> 8) & 0xff;
-  buf[pos + 3] = hi & 0xff;
-  buf[pos + 4] = lo >>> 24;
-  buf[pos + 5] = (lo >>> 16) & 0xff;
-  buf[pos + 6] = (lo >>> 8) & 0xff;
-  buf[pos + 7] = lo & 0xff;
-  return pos + 8;
-}
-
-/** Frame header (type, length) at the start of `buf`, sized by frameHeaderSize (RFC 9114 §7.1). */
-function putFrameHeader(buf: Uint8Array, type: number, length: number): void {
-  putVarint(buf, putVarint(buf, 0, type), length);
-}
-
-function errCodeOf(code: number): string {
-  const name = h3ErrorName(code);
-  return name.startsWith('0x') || name.startsWith('RESERVED') ? 'ERR_H3' : `ERR_${name}`;
-}
-
-function isStreamLevel(e: unknown): e is H3Error | QpackError {
-  return (e instanceof H3Error || e instanceof QpackError) && e.streamError;
-}
-
-function checkPriority(p: unknown, name: string): Priority {
-  if (typeof p !== 'object' || p === null) throw new TypeError(`${name} must be { urgency, incremental }`);
-  const { urgency, incremental } = p as Priority;
-  if (!Number.isInteger(urgency) || urgency < 0 || urgency > 7) throw new RangeError(`${name}.urgency must be an integer 0..7`);
-  if (typeof incremental !== 'boolean') throw new TypeError(`${name}.incremental must be a boolean`);
-  return { urgency, incremental };
-}
-
-function checkCode(code: unknown, name: string): number {
-  if (typeof code !== 'number' || !Number.isSafeInteger(code) || code < 0) throw new RangeError(`${name} must be a non-negative integer error code`);
-  return code;
 }
 
 export class H3Connection {
@@ -1015,7 +934,7 @@ export class H3Connection {
       } else {
         return;
       }
-      const buf = this.reqScratch.subarray(0, want);
+      const buf = want === SCRATCH_SIZE ? this.reqScratch : this.reqScratch.subarray(0, want);
       const r = this.transport.streamRead(s.id, buf);
       if (r.resetCode !== undefined && r.resetCode >= 0) {
         s.finRead = true;

@@ -1,9 +1,18 @@
 // L6 public surface of the sans-IO HTTP/3 layer (RFC 9114, RFC 9204 streams, RFC 9218, RFC 9220,
 // RFC 9297): the H3Connection, the transport interface it needs from a QUIC connection, events,
 // options, header validation helpers and HTTP Datagram framing.
-export { H3Connection, H3ClosedError, GOAWAY_NO_NEW_REQUESTS } from './connection.js';
-export type { H3RequestOptions, H3RespondOptions } from './connection.js';
-export type { H3CloseError, H3ConnectionOptions, H3Event, H3LocalSettings, H3QpackOptions, H3Stats } from './types.js';
+export { H3Connection, GOAWAY_NO_NEW_REQUESTS } from './connection.js';
+export { H3ClosedError } from './errors.js';
+export type {
+  H3CloseError,
+  H3ConnectionOptions,
+  H3Event,
+  H3LocalSettings,
+  H3QpackOptions,
+  H3RequestOptions,
+  H3RespondOptions,
+  H3Stats,
+} from './types.js';
 export type { H3Random, H3Transport, H3TransportCloseInfo, H3TransportEvent } from './transport.js';
 export { isBidi, isClientInitiated, isRequestStreamId } from './transport.js';
 export {

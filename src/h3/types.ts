@@ -118,3 +118,19 @@ export interface H3Stats {
   datagramsReceived: number;
   datagramsDropped: number;
 }
+
+/** Options of request(). */
+export interface H3RequestOptions {
+  /** No body: FIN right after the headers (default false). */
+  end?: boolean;
+  /** RFC 9218 priority: sent as a `priority` header when not the default. */
+  priority?: Priority;
+  /** Also send a PRIORITY_UPDATE on the control stream before the request (as Chromium does). */
+  priorityUpdate?: boolean;
+}
+
+/** Options of respond(). */
+export interface H3RespondOptions {
+  /** No body: FIN right after the headers (default false). Not allowed on 1xx. */
+  end?: boolean;
+}

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { fromUtf8, utf8 } from '../../src/util/bytes.js';
 import { H3Error, H3ErrorCode as E, reservedValue, isReserved } from '../../src/h3/wire/index.js';
-import { H3ClosedError } from '../../src/h3/connection.js';
+import { H3ClosedError } from '../../src/h3/errors.js';
 import { SeededRandom } from '../../src/crypto/random.js';
 import { H3Pair, bytes, drain, get, ofType, post } from './support/h3-pair.js';
 import { RawPair, frame } from './support/raw-peer.js';
