@@ -3,18 +3,31 @@
 // import only this file.
 //
 // Additive changes to the contract, documented here:
-// - ConnectionOptions.remote: the client's server address (required for clients).
-// - ConnectionOptions.versions: compatible version negotiation preferences (RFC 9368).
-// - ConnectionOptions TLS fields: certificate, privateKey, ca, rejectUnauthorized,
-//   requestClientCertificate, session, enableEarlyData, ticketKeys, antiReplay, keylog, tlsExtra.
-// - ConnectionOptions.localCid / cidLength / addressValidated / newTokenMinter / maxDatagramSize /
-//   initialRtt / keyUpdateInterval / aeadIntegrityLimit.
+// - ConnectionOptions.remote: the peer's address; REQUIRED for clients (SendInfo.to needs it), optional
+//   for servers (else learned from the first datagram).
+// - ConnectionOptions.versions: compatible version negotiation (RFC 9368). Client: versions offered
+//   in version_information (default: `version` first, then v1, v2, v2draft). Server: preference
+//   order; it switches to the first one the client offers (default: keep the client's version).
+// - ConnectionOptions TLS fields (TlsOptions): certificate (PEM or DER list) + privateKey (PEM or a
+//   SigningKey), ca (PEM or DER list), rejectUnauthorized, requestClientCertificate, session (blob
+//   from a 'session-ticket' event), enableEarlyData, ticketKeys (TicketKeyring), antiReplay
+//   (AntiReplay; required with enableEarlyData on a server), keylog, tlsExtra (raw TLS options).
+// - ConnectionOptions.localCid / cidLength / addressValidated / newTokenMinter / maxDatagramSize
+//   (default 1200) / pmtud (DPLPMTUD up to a size, opt-in) / initialRtt / keyUpdateInterval /
+//   aeadIntegrityLimit.
 // - RandomSource: either crypto/random.ts's ({ fillRandom }) or { fill }.
-// - Events 'stream-closed' and 'version-negotiated'.
-// - streamRead returns { bytes, fin, resetCode }; streamWrite returns -1 after our side was reset.
-// - updateKeys() returns whether an update started; rotatePeerCid(); hasStream(); error; path;
+// - Events 'stream-closed' (both directions done, state released) and 'version-negotiated'.
+// - streamRead returns { bytes, fin, resetCode }; streamWrite returns -1 after our sending side was
+//   reset (STOP_SENDING) or the stream was released. Calls on released streams are no-ops; IDs
+//   never opened throw StreamUsageError (RangeError, code ERR_QUIC_STREAM_USAGE).
+// - Stream/datagram calls on a closing/closed connection throw ConnectionClosedError
+//   (ERR_QUIC_CONNECTION_CLOSED).
+// - updateKeys() returns whether an update started; rotatePeerCid(); hasStream(); isLocalStream();
+//   handleStatelessReset(datagram, now) (endpoint: a datagram no CID routed); error; path;
 //   sourceCid; originalDcid; peerCid; isServer; handshakeComplete; resumed; earlyDataAccepted.
-// - createServerConnection() / parseInitial() for the endpoint.
+// - createServerConnection(options, datagram, from, now) / parseInitial(datagram) for the endpoint.
+// - SendInfo.releaseTime never decreases between datagrams and is at most 1 ms ahead of `now`
+//   (pacing beyond that holds data back and arms nextTimeout()).
 export {
   Connection,
   ConnectionClosedError,
