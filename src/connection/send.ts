@@ -154,7 +154,7 @@ export function buildDatagram(st: ConnState, out: Uint8Array, now: number): Send
   budget.path = path;
   budget.initialAckEliciting = limit >= 1200;
   if (!probing && budget.cc && window < limit) limit = window;
-  if (!probing && budget.cc && st.handshakeConfirmed) {
+  if (!probing && budget.cc) {
     // RFC 9002 §7.7: pace ack-eliciting packets; ACKs still go out meanwhile.
     const t = st.pacer.releaseTime(now, limit, st.ld.cc.congestionWindow, st.ld.rtt.smoothedRtt);
     if (t > now + PACING_HORIZON) {
