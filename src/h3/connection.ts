@@ -113,8 +113,9 @@ export class H3Connection {
   private readonly control: SendBuffer;
   private readonly qpackEnc: SendBuffer;
   private readonly qpackDec: SendBuffer;
+  /** A reserved stream's bytes, sent once a stream can be opened (RFC 9114 §6.2.3). */
   private greaseStream: Uint8Array | null = null;
-  private greaseStreamId = -1;
+  private readonly grease: SendBuffer;
 
   // Peer streams.
   private readonly uni = new Map<number, UniIn>();
@@ -187,6 +188,7 @@ export class H3Connection {
     this.control = new SendBuffer(transport);
     this.qpackEnc = new SendBuffer(transport);
     this.qpackDec = new SendBuffer(transport);
+    this.grease = new SendBuffer(transport);
     this.control.writeOwned(controlStreamPreface(settings));
     if (greasing && (grease === 'always' || (rng.uint32() & 3) === 0)) this.control.writeOwned(greaseFrame(rng));
     this.qpackEnc.writeOwned(new Uint8Array([0x02]));
@@ -609,15 +611,17 @@ export class H3Connection {
       const id = this.transport.openStream(false);
       if (id === null) return;
       b.id = id;
+      // SETTINGS, GOAWAY, PRIORITY_UPDATE and QPACK instructions go before any response body: a
+      // decoder waiting for inserts stalls every stream that references them (RFC 9204 §2.1.2).
+      this.transport.streamSetPriority(id, 0, false);
       b.flush();
     }
-    if (this.greaseStream && this.greaseStreamId < 0) {
+    if (this.greaseStream !== null && this.grease.id < 0) {
       const id = this.transport.openStream(false);
       if (id === null) return;
-      this.greaseStreamId = id;
-      const b = new SendBuffer(this.transport, id);
-      b.writeOwned(this.greaseStream);
-      b.finish();
+      this.grease.id = id;
+      this.grease.writeOwned(this.greaseStream);
+      this.grease.finish();
       this.greaseStream = null;
     }
   }
@@ -769,6 +773,7 @@ export class H3Connection {
     if (id === this.control.id) this.control.flush();
     else if (id === this.qpackEnc.id) this.qpackEnc.flush();
     else if (id === this.qpackDec.id) this.qpackDec.flush();
+    else if (id === this.grease.id) this.grease.flush();
   }
 
   private onPeerReset(id: number, code: number): void {

@@ -256,8 +256,17 @@ test('the server applies the priority header and the scheduler sends by urgency,
   let switches = 0;
   for (let i = 1; i < mid.length; i++) if (mid[i] !== mid[i - 1]) switches++;
   t.true(switches > 5, `incremental responses interleave (${switches} switches)`);
+  // Critical unidirectional streams go first (urgency 0); request streams as the client asked.
   t.deepEqual(
-    p.fake.server.calls.priority.sort((a, b) => a[0] - b[0]),
+    p.fake.server.calls.priority.filter((c) => c[0] % 4 === 3).map((c) => [c[1], c[2]]),
+    [
+      [0, false],
+      [0, false],
+      [0, false],
+    ],
+  );
+  t.deepEqual(
+    p.fake.server.calls.priority.filter((c) => c[0] % 4 === 0).sort((a, b) => a[0] - b[0]),
     [
       [lo, 6, false],
       [inc1, 3, true],
