@@ -182,10 +182,10 @@ export function buildDatagram(st: ConnState, out: Uint8Array, now: number): Send
   }
   const last = pendings[count - 1]!;
   const end = seal(st, last, out, 0, Math.min(padTo, limit));
-  return finishDatagram(st, pendings, count, end, path, now);
+  return finishDatagram(st, pendings, count, end, path, now, !probing);
 }
 
-function finishDatagram(st: ConnState, list: Pending[], count: number, length: number, path: Path, now: number): SendInfo {
+function finishDatagram(st: ConnState, list: Pending[], count: number, length: number, path: Path, now: number, paced = true): SendInfo {
   let ackEliciting = false;
   let inFlight = false;
   for (let i = 0; i < count; i++) {
@@ -196,7 +196,8 @@ function finishDatagram(st: ConnState, list: Pending[], count: number, length: n
   if (inFlight) {
     const cc = st.ld.cc;
     const srtt = st.ld.rtt.smoothedRtt;
-    release = st.pacer.releaseTime(now, length, cc.congestionWindow, srtt);
+    // PTO probes leave at once (RFC 9002 §6.2.4); they still take pacing tokens.
+    if (paced) release = st.pacer.releaseTime(now, length, cc.congestionWindow, srtt);
     st.pacer.onPacketSent(release, length, cc.congestionWindow, srtt);
   }
   // Release times never go backwards: a later datagram must not overtake an earlier paced one.
