@@ -1,7 +1,12 @@
 // Connection handshake in memory (RFC 9000 §7, RFC 9001 §4): client and server Connection objects,
 // a virtual clock, real TLS 1.3.
 import test from 'ava';
-import { Pair } from './pair.js';
+import { Pair, VIRTUAL_EPOCH } from './pair.js';
+import { StreamApp } from './app.js';
+import { testCertificate } from '../support/cert.js';
+import { generateSigningKey } from '../../src/crypto/sign.js';
+import { buildCertificate } from '../../src/pki/cert-builder.js';
+import { OID } from '../../src/pki/x509.js';
 
 test('handshake completes and is confirmed on both sides', (t) => {
   const p = new Pair();
@@ -14,4 +19,66 @@ test('handshake completes and is confirmed on both sides', (t) => {
   t.truthy(p.serverEvents.find((e) => e.type === 'handshake-confirmed'));
   t.is(Pair.internals(p.client).internalError, undefined);
   t.is(Pair.internals(p.server!).internalError, undefined);
+});
+
+test('HelloRetryRequest over QUIC: the server wants X25519, the client led with a P-256 share', (t) => {
+  const p = new Pair({
+    client: { tlsExtra: { groups: [0x0017, 0x001d], keyShareGroups: [0x0017] } },
+    server: { tlsExtra: { groups: [0x001d] } },
+  });
+  t.true(p.handshake());
+  t.is(Pair.internals(p.client).internalError, undefined);
+});
+
+test('handshake with every cipher suite the server may prefer', (t) => {
+  for (const suite of [0x1301, 0x1302, 0x1303]) {
+    const p = new Pair({ server: { tlsExtra: { cipherSuites: [suite] } } });
+    t.true(p.handshake(), `suite 0x${suite.toString(16)}`);
+    t.is(Number(Pair.internals(p.client).oneRtt!.seal.suite.id), suite);
+    const capp = new StreamApp(p.client);
+    const sapp = new StreamApp(p.server!);
+    sapp.onFinished = (id, n) => sapp.send(id, n, true);
+    p.onEvent = (side, _c, e) => (side === 'client' ? capp : sapp).handle(e);
+    capp.send(p.client.openStream(true)!, 20_000, true);
+    t.true(p.runUntil(() => capp.finishedCount() === 1, 5_000));
+  }
+});
+
+function clientCertificate(): { der: Uint8Array; key: ReturnType<typeof generateSigningKey> } {
+  const key = generateSigningKey('ec-p256');
+  const der = buildCertificate({
+    serial: Uint8Array.of(0x21, 0x42),
+    subject: [['CN', 'quiver client']],
+    notBefore: VIRTUAL_EPOCH - 86_400_000,
+    notAfter: VIRTUAL_EPOCH + 10 * 86_400_000,
+    publicKey: key.spki,
+    issuerKey: key,
+    basicConstraints: { ca: false },
+    keyUsage: { bits: ['digitalSignature'] },
+    extKeyUsage: [OID.clientAuth],
+    subjectKeyId: true,
+  });
+  return { der, key };
+}
+
+test('client certificate requested and verified', (t) => {
+  const c = clientCertificate();
+  const p = new Pair({
+    server: { requestClientCertificate: true, ca: [c.der] },
+    client: { certificate: [c.der], privateKey: c.key },
+  });
+  t.true(p.handshake(), JSON.stringify(p.client.error ?? p.server?.error));
+});
+
+test('a client certificate without clientAuth is refused with a CRYPTO_ERROR', (t) => {
+  const cert = testCertificate();
+  const p = new Pair({
+    server: { requestClientCertificate: true, ca: [cert.certDer] },
+    client: { certificate: cert.certPem, privateKey: cert.keyPem },
+  });
+  t.false(p.handshake(3_000));
+  const e = p.server!.error!;
+  t.is(e.kind, 'transport');
+  t.true(e.code > 0x100 && e.code <= 0x1ff);
+  t.regex(e.reason, /clientAuth/);
 });
