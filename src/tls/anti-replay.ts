@@ -4,7 +4,9 @@
 //  - 'single-use' (default): each ticket id may carry 0-RTT once while the ticket lives (§8.1,
 //    done with a used-ticket set since the tickets themselves are stateless).
 //  - 'window': each ClientHello (keyed by its PSK binder) is accepted once within a time window
-//    (§8.2 ClientHello recording); the freshness check bounds the window.
+//    (§8.2 ClientHello recording). The window is stretched to cover every moment at which a replay
+//    of that ClientHello would still pass the freshness check (`freshUntil`), so the two together
+//    leave no gap whatever the tolerance and the client's clock skew.
 // When the set is full the answer is "reject 0-RTT" (fail closed): the handshake still completes
 // in 1-RTT. The set is per process: a multi-process server must route a client's 0-RTT to the
 // same process or share a store, otherwise a replay to another process is accepted.
@@ -16,7 +18,7 @@ export interface AntiReplayOptions {
   mode?: AntiReplayMode;
   /** Most entries remembered (default 100 000). */
   capacity?: number;
-  /** 'window' mode: how long a ClientHello is remembered (ms, default 10 000). */
+  /** 'window' mode: how long a ClientHello is remembered at least (ms, default 10 000). */
   windowMs?: number;
 }
 
@@ -42,11 +44,14 @@ export class AntiReplay {
 
   /**
    * Record a 0-RTT attempt. `ticketId` and `ticketExpiresAt` identify the ticket (single-use mode),
-   * `binder` the ClientHello (window mode). True = first sighting, 0-RTT may be accepted.
+   * `binder` the ClientHello (window mode). `freshUntil` is the last time at which the same
+   * ClientHello would still pass the server's ticket-age check (RFC 8446 §8.3); window mode
+   * remembers it at least that long. True = first sighting, 0-RTT may be accepted.
    */
-  check(ticketId: Uint8Array, ticketExpiresAt: number, binder: Uint8Array, now: number): boolean {
+  check(ticketId: Uint8Array, ticketExpiresAt: number, binder: Uint8Array, now: number, freshUntil = now): boolean {
     const key = this.mode === 'single-use' ? toHex(ticketId) : toHex(binder);
-    const expiry = this.mode === 'single-use' ? ticketExpiresAt : now + this.windowMs;
+    // An entry blocks while expiry > now: keep it until just past freshUntil.
+    const expiry = this.mode === 'single-use' ? ticketExpiresAt : Math.max(now + this.windowMs, freshUntil + 1);
     const prev = this.seen.get(key);
     if (prev !== undefined && prev > now) return false;
     if (this.seen.size >= this.capacity) {

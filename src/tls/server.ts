@@ -499,7 +499,9 @@ export class TlsServer extends TlsEngine {
     const serverAge = now - st.createdAt;
     const tolerance = ed.ageToleranceMs ?? 10_000;
     if (clientAge >= st.lifetime * 1000 || Math.abs(serverAge - clientAge) > tolerance) return false;
-    if (!ed.antiReplay.check(st.id, st.createdAt + st.lifetime * 1000, p.psks!.binders[0]!, now)) return false;
+    // A replay of this ClientHello stays fresh while serverAge - clientAge ≤ tolerance, i.e. until:
+    const freshUntil = now + tolerance - (serverAge - clientAge);
+    if (!ed.antiReplay.check(st.id, st.createdAt + st.lifetime * 1000, p.psks!.binders[0]!, now, freshUntil)) return false;
     if (ed.accept && !ed.accept({ alpn, serverName: st.serverName, appData: st.appData, ticketAgeMs: clientAge, clientTransportParameters: p.tp! })) {
       return false;
     }

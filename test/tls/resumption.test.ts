@@ -180,6 +180,30 @@ test('0-RTT replay of the identical ClientHello to a second server instance is r
   t.deepEqual(verdicts, [false]);
 });
 
+test('window mode: a replay stays rejected for as long as its ticket age still passes the freshness check', (t) => {
+  // RFC 8446 §8.2: a ClientHello must be remembered for as long as a replay of it could still be
+  // fresh. Here the client's clock runs 5 s ahead of the server's (its ticket age is 5 s larger,
+  // inside the 10 s tolerance), so a replay 12 s later still passes the age check although the
+  // 10 s window has passed.
+  const keyring = new TicketKeyring({ random: new SeededRandom(99) });
+  const anti = new AntiReplay({ mode: 'window', windowMs: 10_000 });
+  const so = ticketServer({}, keyring, anti);
+  const session = firstSession(so);
+  const skewed = { ...session, receivedAt: session.receivedAt - 5_000 };
+  const a = handshake(clientOptions({ session: skewed, earlyData: true }), so, NOW + 2000);
+  t.true(a.client.handshakeInfo!.earlyDataAccepted);
+  const ch = a.r.clientSent[0]!.data;
+  const verdict = (at: number): boolean[] => {
+    const replay = new TlsServer(ticketServer({}, keyring, anti));
+    replay.receive(EncryptionLevel.Initial, ch, at);
+    const out: boolean[] = [];
+    for (let e = replay.pollEvent(); e; e = replay.pollEvent()) if (e.type === 'early-data') out.push(e.accepted);
+    return out;
+  };
+  t.deepEqual(verdict(NOW + 2000 + 12_000), [false], 'replay inside the freshness tolerance');
+  t.deepEqual(verdict(NOW + 2000 + 16_000), [false], 'replay past the tolerance: stale');
+});
+
 test('0-RTT rejected when the server would pick another ALPN', (t) => {
   const so = ticketServer();
   const session = firstSession(so);
