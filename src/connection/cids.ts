@@ -185,6 +185,7 @@ export class PeerCids {
     this.entries.push({ seq, cid: cid.slice(), resetToken: resetToken.slice(), used: false });
     if (retirePriorTo > this.retirePriorTo) {
       this.retirePriorTo = retirePriorTo;
+      for (const r of this.retiredSeqs) if (r < retirePriorTo) this.retiredSeqs.delete(r);
       for (let i = 0; i < this.entries.length; ) {
         const e = this.entries[i]!;
         if (e.seq < retirePriorTo) {
@@ -213,8 +214,13 @@ export class PeerCids {
   }
 
   private queueRetire(seq: number): void {
-    this.retiredSeqs.add(seq);
+    if (seq >= this.retirePriorTo) this.retiredSeqs.add(seq);
     if (!this.retirePending.includes(seq)) this.retirePending.push(seq);
+    // RFC 9000 §5.1.2: bound the RETIRE_CONNECTION_ID frames owed (a peer cycling CIDs faster
+    // than it acknowledges is a CONNECTION_ID_LIMIT_ERROR).
+    if (this.retirePending.length > 4 * this.limit + 8) {
+      throw new TransportError(TransportErrorCode.CONNECTION_ID_LIMIT_ERROR, 'too many connection IDs waiting to be retired', NEW_CONNECTION_ID);
+    }
   }
 
   /** Switch to an unused CID and retire the current one (migration, privacy). False if none is available. */
