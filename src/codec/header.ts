@@ -11,7 +11,7 @@
 //
 // Note: the fixed bit (0x40) must be 1 in v1/v2; RFC 9287 (grease_quic_bit) would let a peer that
 // advertised it receive 0 there. We do not advertise it, so decoders enforce the bit.
-import { BufferUnderflow, EMPTY, Writer } from '../util/bytes.js';
+import { BufferUnderflow, EMPTY, Writer, equal, varintSize } from '../util/bytes.js';
 import {
   MAX_CID_LENGTH,
   PacketType,
@@ -338,17 +338,11 @@ export function splitCoalesced(datagram: Uint8Array, shortDcidLength: number, hd
       }
       throw e;
     }
-    if (!sameBytes(hdr.dcid, firstDcid)) result.ignoredDcidMismatch++;
+    if (!equal(hdr.dcid, firstDcid)) result.ignoredDcidMismatch++;
     else result.packets.push(datagram.subarray(off, hdr.packetEnd));
     off = hdr.packetEnd;
   }
   return result;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,17 +377,13 @@ export function longHeaderSize(
   lengthFieldSize = DEFAULT_LENGTH_FIELD_SIZE,
 ): number {
   let n = 1 + 4 + 1 + dcidLength + 1 + scidLength + lengthFieldSize + pnLength;
-  if (type === PacketType.Initial) n += varintLen(tokenLength) + tokenLength;
+  if (type === PacketType.Initial) n += varintSize(tokenLength) + tokenLength;
   return n;
 }
 
 /** Encoded size of a short header up to and including the packet number. */
 export function shortHeaderSize(dcidLength: number, pnLength: number): number {
   return 1 + dcidLength + pnLength;
-}
-
-function varintLen(v: number): number {
-  return v < 0x40 ? 1 : v < 0x4000 ? 2 : v < 0x4000_0000 ? 4 : 8;
 }
 
 /**

@@ -3,6 +3,7 @@
 // §4.2.1.6 (iPAddress: 4 or 16 octets, exact match), and the name-constraint subtree tests of
 // RFC 5280 §4.2.1.10 for dNSName and iPAddress. The subject CN is never consulted (RFC 6125 §6.4.4
 // allows it only without SAN; browsers dropped it): a DNS name needs a SAN dNSName.
+import { equal } from '../util/bytes.js';
 
 /** Parse a strict dotted-quad IPv4 literal (no leading zeros, 4 parts); null if not one. */
 export function parseIPv4(s: string): Uint8Array | null {
@@ -92,15 +93,9 @@ export function matchDnsName(pattern: string, host: string): boolean {
   return h.slice(dot + 1) === rest;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Is `ip` one of the SAN iPAddress entries (exact, same family)? */
 export function matchIp(sanIps: readonly Uint8Array[], ip: Uint8Array): boolean {
-  for (const a of sanIps) if (equalBytes(a, ip)) return true;
+  for (const a of sanIps) if (equal(a, ip)) return true;
   return false;
 }
 

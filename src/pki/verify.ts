@@ -17,6 +17,7 @@
 // validity, basicConstraints (when present), pathLen, keyUsage and EKU are enforced like Go does.
 // Every certificate the peer sends must parse, even unused extras (as Go's crypto/tls).
 import { verifyCertificateSignature, publicKeyFromSpki, MIN_RSA_BITS, type PublicKey } from '../crypto/sign.js';
+import { equal } from '../util/bytes.js';
 import { CertAlert, CertificateError } from './errors.js';
 import { parseCertificate, KeyUsage, OID, nameToString, type Certificate } from './x509.js';
 import { parsedDefaultTrustAnchors } from './roots.js';
@@ -216,7 +217,7 @@ function orderCandidates(child: Certificate, list: readonly Certificate[]): Cert
   const score = (c: Certificate): number => {
     const ski = c.extensions.subjectKeyId;
     if (!ski) return 1;
-    return ski.length === aki.length && ski.every((b, i) => b === aki[i]) ? 0 : 2;
+    return equal(ski, aki) ? 0 : 2;
   };
   return list.slice().sort((a, b) => score(a) - score(b));
 }
@@ -238,7 +239,7 @@ function extend(st: BuildState, path: Certificate[], below: number): Certificate
   let found = false;
   for (const cand of orderCandidates(cert, st.intermediates)) {
     if (path.includes(cand)) continue;
-    if (!equalBytes(cand.subjectDer, cert.issuerDer)) continue;
+    if (!equal(cand.subjectDer, cert.issuerDer)) continue;
     found = true;
     try {
       checkIssuer(st, cand, cert, false, below);
@@ -255,12 +256,6 @@ function extend(st: BuildState, path: Certificate[], below: number): Certificate
     record(st, new CertificateError(CertAlert.unknown_ca, `no issuer found for ${describe(cert)} (issuer ${nameToString(cert.issuer)})`), true);
   }
   return null;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** RFC 5280 §4.2.1.10 for the leaf's SAN dNSName/iPAddress entries against each CA's constraints. */

@@ -6,6 +6,7 @@
 import type { CertSignatureAlgorithm } from '../crypto/sign.js';
 import { DerReader, Tag, ctx, decodeBitString, decodeIa5, decodeString, checkInteger } from './asn1.js';
 import { malformed } from './errors.js';
+import { equal, toHex } from '../util/bytes.js';
 
 export { CertificateError, CertAlert } from './errors.js';
 
@@ -189,12 +190,6 @@ export interface Certificate {
 
 // ---------------------------------------------------------------------------------------------
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
-}
-
 function parseName(r: DerReader): Name {
   const rdns: AttributeTypeAndValue[][] = [];
   while (!r.done) {
@@ -208,7 +203,7 @@ function parseName(r: DerReader): Name {
       const full = atv.buf.subarray(atv.elemStart, atv.valueEnd);
       atv.finish('AttributeTypeAndValue');
       const text = decodeString(tag, raw);
-      rdn.push({ oid, type: ATTR_NAMES[oid] ?? oid, value: text ?? '#' + hex(full), tag });
+      rdn.push({ oid, type: ATTR_NAMES[oid] ?? oid, value: text ?? '#' + toHex(full), tag });
     }
     if (rdn.length === 0) throw malformed('empty RelativeDistinguishedName');
     rdns.push(rdn);
@@ -600,12 +595,6 @@ const NO_EXTENSIONS: Extensions = Object.freeze({
   unhandledCritical: Object.freeze([]) as readonly string[],
 });
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Parse a DER X.509 certificate (RFC 5280 §4.1). Throws CertificateError (alert 42 bad_certificate)
  * on any malformation, including trailing data and a TBS signature algorithm that differs from the
@@ -639,7 +628,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
   if (serial.length > 64) throw malformed('serialNumber longer than 64 bytes');
   const innerAlgStart = t.pos;
   t.rawOf(Tag.SEQUENCE, 'signature AlgorithmIdentifier');
-  if (!equalBytes(tbs.subarray(innerAlgStart, t.pos), outerAlg)) {
+  if (!equal(tbs.subarray(innerAlgStart, t.pos), outerAlg)) {
     throw malformed('TBSCertificate.signature differs from signatureAlgorithm (RFC 5280 §4.1.1.2)');
   }
   const issuerDer = t.rawOf(Tag.SEQUENCE, 'issuer Name');
@@ -687,6 +676,6 @@ export function parseCertificate(der: Uint8Array): Certificate {
     signatureAlgorithm,
     signature: sig.bytes,
     extensions,
-    selfIssued: equalBytes(issuerDer, subjectDer),
+    selfIssued: equal(issuerDer, subjectDer),
   };
 }

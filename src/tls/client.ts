@@ -10,7 +10,7 @@ import { generateKeyShare, isSupportedKeyExchangeGroup, SUPPORTED_KEY_EXCHANGE_G
 import type { RandomSource } from '../crypto/random.js';
 import type { SigningKey } from '../crypto/sign.js';
 import { TransportError, TransportErrorCode } from '../codec/errors.js';
-import { equal } from '../util/bytes.js';
+import { concat, equal } from '../util/bytes.js';
 import { AlertDescription, TlsAlert } from './wire/alert.js';
 import {
   CipherSuite,
@@ -607,15 +607,7 @@ export class TlsClient extends TlsEngine {
     flight.push(fin);
     this.resumptionSecret = ks.resumptionMasterSecret(this.transcript.hash(suite.hash));
 
-    let total = 0;
-    for (const m of flight) total += m.length;
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const m of flight) {
-      out.set(m, o);
-      o += m.length;
-    }
-    this.emitData(EncryptionLevel.Handshake, out);
+    this.emitData(EncryptionLevel.Handshake, concat(...flight));
     this.emitSecret(EncryptionLevel.Application, 'read', sap, suite, KeyLogLabel.serverTraffic0);
     this.emitSecret(EncryptionLevel.Application, 'write', cap, suite, KeyLogLabel.clientTraffic0);
     this.info = {

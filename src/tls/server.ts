@@ -11,7 +11,7 @@ import { hash, hmac } from '../crypto/hkdf.js';
 import type { RandomSource } from '../crypto/random.js';
 import { TransportError, TransportErrorCode } from '../codec/errors.js';
 import type { TrustStore } from '../pki/verify.js';
-import { EMPTY, Reader, constantTimeEqual, BufferUnderflow } from '../util/bytes.js';
+import { EMPTY, Reader, concat, constantTimeEqual, BufferUnderflow } from '../util/bytes.js';
 import { AlertDescription, TlsAlert } from './wire/alert.js';
 import { ByteBuilder } from './wire/builder.js';
 import { HRR_RANDOM, ExtensionType, HandshakeType, ProtocolVersion, PskKeyExchangeMode, QUIC_MAX_EARLY_DATA } from './wire/constants.js';
@@ -185,18 +185,6 @@ interface ParsedClientHello {
 
 function illegal(reason: string): TlsAlert {
   return new TlsAlert(AlertDescription.illegal_parameter, reason);
-}
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export class TlsServer extends TlsEngine {
@@ -597,7 +585,7 @@ export class TlsServer extends TlsEngine {
       add(encodeCertificateVerify({ scheme: cert.scheme, signature: sig }));
     }
     add(encodeFinished(finishedVerifyData(suite.hash, shs, this.transcript.hash(suite.hash))));
-    this.emitData(EncryptionLevel.Handshake, concatAll(flight));
+    this.emitData(EncryptionLevel.Handshake, concat(...flight));
 
     const appHash = this.transcript.hash(suite.hash);
     ks.deriveMasterSecret();
