@@ -18,6 +18,7 @@ import {
   VERSION_NEGOTIATION,
   longPacketType,
   longTypeBits,
+  requireVersionInfo,
   versionInfo,
   type VersionInfo,
 } from './version.js';
@@ -358,12 +359,6 @@ function checkPnLength(pnLength: number): void {
   }
 }
 
-function requireInfo(version: number): VersionInfo {
-  const info = versionInfo(version);
-  if (info === undefined) throw new RangeError(`version: 0x${(version >>> 0).toString(16)} is not supported`);
-  return info;
-}
-
 /** Size of the Length field to reserve: 2 bytes holds up to 16383, which covers any UDP payload we send. */
 export const DEFAULT_LENGTH_FIELD_SIZE = 2;
 
@@ -404,7 +399,7 @@ export function encodeLongHeader(
   pnLength: number,
   lengthFieldSize = DEFAULT_LENGTH_FIELD_SIZE,
 ): number {
-  const info = requireInfo(version);
+  const info = requireVersionInfo(version);
   if (type !== PacketType.Initial && type !== PacketType.ZeroRtt && type !== PacketType.Handshake) {
     throw new RangeError(`type: ${type} has no Length/packet number (use encodeRetry or encodeVersionNegotiation)`);
   }
@@ -516,7 +511,7 @@ export function encodeRetryWithoutTag(
   token: Uint8Array,
   unused = 0,
 ): number {
-  const info = requireInfo(version);
+  const info = requireVersionInfo(version);
   checkCid('dcid', dcid);
   checkCid('scid', scid);
   const start = w.pos;

@@ -128,6 +128,13 @@ export function versionInfo(version: number): VersionInfo | undefined {
   }
 }
 
+/** The constants of a supported version; RangeError naming `version` otherwise (API misuse). */
+export function requireVersionInfo(version: number): VersionInfo {
+  const info = versionInfo(version);
+  if (info === undefined) throw new RangeError(`version: 0x${(version >>> 0).toString(16)} is not supported`);
+  return info;
+}
+
 export function isSupportedVersion(version: number): boolean {
   return version === QUIC_V1 || version === QUIC_V2 || version === QUIC_V2_DRAFT;
 }

@@ -1,7 +1,7 @@
 // L2a: Initial packet secrets and keys (RFC 9001 §5.2; RFC 9369 §3.3.1 and the provisional v2 draft
 // for their salts; labels per version, RFC 9369 §3.3.2). Initial packets always use
 // AEAD_AES_128_GCM with SHA-256 (TLS_AES_128_GCM_SHA256).
-import { MAX_CID_LENGTH, versionInfo } from '../codec/version.js';
+import { MAX_CID_LENGTH, requireVersionInfo } from '../codec/version.js';
 import { CipherSuite, type CryptoBackend } from './aead.js';
 import { defaultBackend } from './backend.js';
 import { hkdfExpandLabel, hkdfExtract } from './hkdf.js';
@@ -21,8 +21,7 @@ export interface InitialSecrets {
  * a Retry the client followed) — RFC 9001 §5.2.
  */
 export function initialSecrets(version: number, clientDcid: Uint8Array): InitialSecrets {
-  const info = versionInfo(version);
-  if (info === undefined) throw new RangeError(`version: 0x${(version >>> 0).toString(16)} is not supported`);
+  const info = requireVersionInfo(version);
   if (clientDcid.length > MAX_CID_LENGTH) throw new RangeError(`clientDcid: longer than ${MAX_CID_LENGTH} bytes`);
   const initial = hkdfExtract('sha256', info.initialSalt, clientDcid);
   const none = new Uint8Array(0);

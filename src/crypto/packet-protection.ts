@@ -10,7 +10,7 @@
 // plaintext overwrites the ciphertext in the datagram buffer.
 import { wipe } from '../util/bytes.js';
 import { decodePacketNumber, readPacketNumber } from '../codec/packet-number.js';
-import { versionInfo, type VersionInfo } from '../codec/version.js';
+import { requireVersionInfo, type VersionInfo } from '../codec/version.js';
 import {
   AEAD_NONCE_LENGTH,
   AEAD_TAG_LENGTH,
@@ -38,12 +38,6 @@ function requireSuite(suite: number): CipherSuiteParams {
   const p = cipherSuiteParams(suite);
   if (p === undefined) throw new RangeError(`suite: 0x${suite.toString(16)} is not a QUIC cipher suite`);
   return p;
-}
-
-function requireVersion(version: number): VersionInfo {
-  const v = versionInfo(version);
-  if (v === undefined) throw new RangeError(`version: 0x${(version >>> 0).toString(16)} is not supported`);
-  return v;
 }
 
 /** key, iv and hp for a secret with the version's labels (RFC 9001 §5.1, RFC 9369 §3.3.2). */
@@ -126,7 +120,7 @@ export class PacketProtection {
    */
   constructor(suite: number, secret: Uint8Array, version: number, backend: CryptoBackend = defaultBackend, previous?: PacketProtection) {
     const params = requireSuite(suite);
-    const info = requireVersion(version);
+    const info = requireVersionInfo(version);
     if (!(secret instanceof Uint8Array) || secret.length !== params.hashLength) {
       throw new RangeError(`secret: ${params.name} needs a ${params.hashLength}-byte secret, got ${secret?.length}`);
     }

@@ -2,7 +2,7 @@
 // AEAD_AES_128_GCM with the version's fixed key and nonce, empty plaintext, and the Retry
 // Pseudo-Packet (ODCID Length, ODCID, the Retry packet without its tag) as associated data.
 import { Writer } from '../util/bytes.js';
-import { MAX_CID_LENGTH, versionInfo, type VersionInfo } from '../codec/version.js';
+import { MAX_CID_LENGTH, requireVersionInfo, versionInfo, type VersionInfo } from '../codec/version.js';
 import { RETRY_INTEGRITY_TAG_LENGTH, encodeRetryWithoutTag } from '../codec/header.js';
 import { AEAD_TAG_LENGTH, type Aead, type CryptoBackend } from './aead.js';
 import { defaultBackend } from './backend.js';
@@ -16,12 +16,6 @@ function retryAead(info: VersionInfo, backend: CryptoBackend): Aead {
   let a = byVersion.get(info.version);
   if (a === undefined) byVersion.set(info.version, (a = backend.createAead('aes-128-gcm', info.retryKey)));
   return a;
-}
-
-function requireInfo(version: number): VersionInfo {
-  const info = versionInfo(version);
-  if (info === undefined) throw new RangeError(`version: 0x${(version >>> 0).toString(16)} is not supported`);
-  return info;
 }
 
 function pseudoPacket(odcid: Uint8Array, retryWithoutTag: Uint8Array): Uint8Array {
@@ -40,7 +34,7 @@ export function retryIntegrityTag(
   retryWithoutTag: Uint8Array,
   backend: CryptoBackend = defaultBackend,
 ): Uint8Array {
-  const info = requireInfo(version);
+  const info = requireVersionInfo(version);
   const tag = new Uint8Array(AEAD_TAG_LENGTH);
   retryAead(info, backend).seal(info.retryNonce, pseudoPacket(odcid, retryWithoutTag), EMPTY_PLAINTEXT, tag, 0);
   return tag;
