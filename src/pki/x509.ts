@@ -550,8 +550,8 @@ function parseKnownExtension(oid: string, v: Uint8Array, ext: MutableExtensions)
   return true;
 }
 
-function parseExtensions(r: DerReader): MutableExtensions {
-  const ext: MutableExtensions = {
+function emptyExtensions(): MutableExtensions {
+  return {
     subjectAltNames: undefined,
     basicConstraints: undefined,
     keyUsage: undefined,
@@ -563,6 +563,10 @@ function parseExtensions(r: DerReader): MutableExtensions {
     all: [],
     unhandledCritical: [],
   };
+}
+
+function parseExtensions(r: DerReader): MutableExtensions {
+  const ext = emptyExtensions();
   const seq = r.sequence(Tag.SEQUENCE, 'Extensions');
   if (seq.done) throw malformed('empty Extensions');
   const seen = new Set<string>();
@@ -582,18 +586,13 @@ function parseExtensions(r: DerReader): MutableExtensions {
   return ext;
 }
 
-const NO_EXTENSIONS: Extensions = Object.freeze({
-  subjectAltNames: undefined,
-  basicConstraints: undefined,
-  keyUsage: undefined,
-  extKeyUsage: undefined,
-  authorityKeyId: undefined,
-  subjectKeyId: undefined,
-  nameConstraints: undefined,
-  certificatePolicies: undefined,
-  all: Object.freeze([]) as readonly Extension[],
-  unhandledCritical: Object.freeze([]) as readonly string[],
-});
+/** What a certificate without an extensions field (v1/v2) has: frozen, shared. */
+const NO_EXTENSIONS: Extensions = (() => {
+  const e = emptyExtensions();
+  Object.freeze(e.all);
+  Object.freeze(e.unhandledCritical);
+  return Object.freeze(e);
+})();
 
 /**
  * Parse a DER X.509 certificate (RFC 5280 §4.1). Throws CertificateError (alert 42 bad_certificate)
