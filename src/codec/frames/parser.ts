@@ -55,13 +55,13 @@ import {
 } from './control.js';
 import {
   type AckFrame,
+  checkFrameAllowed,
   type ConnectionCloseFrame,
   type CryptoFrame,
   type DataBlockedFrame,
   type DatagramFrame,
   type Frame,
   FrameType,
-  frameAllowedIn,
   frameTypeName,
   type HandshakeDoneFrame,
   isKnownFrameType,
@@ -71,7 +71,6 @@ import {
   type NewConnectionIdFrame,
   type NewTokenFrame,
   type PacketKind,
-  packetKindName,
   type PaddingFrame,
   type PathChallengeFrame,
   type PathResponseFrame,
@@ -146,13 +145,7 @@ function readType(r: Reader, kind: number): number {
     }
   }
   if (!isKnownFrameType(type)) throw frameEncodingError(`unknown frame type 0x${type.toString(16)}`, type);
-  if (kind !== 0 && !frameAllowedIn(type, kind as PacketKind)) {
-    throw new TransportError(
-      TransportErrorCode.PROTOCOL_VIOLATION,
-      `${frameTypeName(type)} frame not permitted in ${packetKindName(kind)} packet`,
-      type,
-    );
-  }
+  if (kind !== 0) checkFrameAllowed(type, kind as PacketKind);
   return type;
 }
 
