@@ -7,11 +7,12 @@
 // is queued and taken with takeDecoderStreamBytes(): Section Acknowledgments and Stream
 // Cancellations in order, then one Insert Count Increment for inserts no acknowledgment covered.
 
-import { BufferUnderflow, EMPTY, Reader, concat } from '../util/bytes.js';
+import { BufferUnderflow, EMPTY, Reader } from '../util/bytes.js';
 import { ByteSink } from './byte-sink.js';
 import { DynamicTable } from './dynamic-table.js';
 import { H3_EXCESSIVE_LOAD, QpackError, QpackErrorCode } from './errors.js';
 import type { HeaderField } from './header-field.js';
+import { consumeInstructions } from './instruction-stream.js';
 import { readPrefixInt, writePrefixInt } from './prefix-int.js';
 import { STATIC_TABLE, STATIC_TABLE_SIZE } from './static-table.js';
 import { readString } from './string-literal.js';
@@ -59,6 +60,7 @@ export class QpackDecoder {
   private readonly reader = new Reader();
   private readonly encReader = new Reader();
   private encoderLeftover: Uint8Array = EMPTY;
+  private readonly onEncoderInstruction = (r: Reader): void => this.encoderInstruction(r);
 
   constructor(options: QpackDecoderOptions) {
     const { maxTableCapacity, maxBlockedStreams } = options;
@@ -146,22 +148,8 @@ export class QpackDecoder {
    * QpackError(QPACK_DECOMPRESSION_FAILED) when an unblocked section is invalid.
    */
   receiveEncoderStream(chunk: Uint8Array): UnblockedSection[] {
-    const data = this.encoderLeftover.length === 0 ? chunk : concat(this.encoderLeftover, chunk);
-    const r = this.encReader.reset(data);
     const before = this.table.insertCount;
-    while (r.pos < r.end) {
-      const start = r.pos;
-      try {
-        this.encoderInstruction(r);
-      } catch (e) {
-        if (e instanceof BufferUnderflow) {
-          r.pos = start;
-          break;
-        }
-        throw e;
-      }
-    }
-    this.encoderLeftover = r.pos < data.length ? data.slice(r.pos) : EMPTY;
+    this.encoderLeftover = consumeInstructions(this.encReader, this.encoderLeftover, chunk, this.onEncoderInstruction);
     if (this.table.insertCount === before || this.blocked.size === 0) return NO_UNBLOCKED;
     return this.unblock();
   }

@@ -13,11 +13,12 @@
 // - eviction never drops an entry that is unacknowledged or referenced by an unacknowledged
 //   section (§2.1.1): an insertion that would need that is skipped and the field sent as a literal.
 
-import { BufferUnderflow, EMPTY, Reader, concat } from '../util/bytes.js';
+import { EMPTY, Reader } from '../util/bytes.js';
 import { ByteSink } from './byte-sink.js';
 import { EncoderTable, entrySize } from './dynamic-table.js';
 import { QpackError, QpackErrorCode } from './errors.js';
 import type { HeaderFieldInput } from './header-field.js';
+import { consumeInstructions } from './instruction-stream.js';
 import { readPrefixInt, writePrefixInt } from './prefix-int.js';
 import { STATIC_BY_NAME, type StaticNameEntry } from './static-table.js';
 import { isLatin1, writeString } from './string-literal.js';
@@ -133,6 +134,13 @@ export class QpackEncoder {
   private readonly prefix = new ByteSink(16);
   private readonly reader = new Reader();
   private decoderLeftover: Uint8Array = EMPTY;
+  /** One decoder-stream instruction (RFC 9204 §4.4). */
+  private readonly onDecoderInstruction = (r: Reader): void => {
+    const b = r.buf[r.pos]!;
+    if (b & 0x80) this.sectionAcknowledged(readPrefixInt(r, 7, DSE));
+    else if (b & 0x40) this.streamCancelled(readPrefixInt(r, 6, DSE));
+    else this.insertCountIncrement(readPrefixInt(r, 6, DSE));
+  };
 
   // Per-section scratch (valid during encodeFieldSection).
   private curRic = 0;
@@ -316,24 +324,7 @@ export class QpackEncoder {
    * Throws QpackError(QPACK_DECODER_STREAM_ERROR) on an invalid instruction.
    */
   receiveDecoderStream(chunk: Uint8Array): void {
-    const data = this.decoderLeftover.length === 0 ? chunk : concat(this.decoderLeftover, chunk);
-    const r = this.reader.reset(data);
-    while (r.pos < r.end) {
-      const start = r.pos;
-      const b = data[start]!;
-      try {
-        if (b & 0x80) this.sectionAcknowledged(readPrefixInt(r, 7, DSE));
-        else if (b & 0x40) this.streamCancelled(readPrefixInt(r, 6, DSE));
-        else this.insertCountIncrement(readPrefixInt(r, 6, DSE));
-      } catch (e) {
-        if (e instanceof BufferUnderflow) {
-          r.pos = start;
-          break;
-        }
-        throw e;
-      }
-    }
-    this.decoderLeftover = r.pos < data.length ? data.slice(r.pos) : EMPTY;
+    this.decoderLeftover = consumeInstructions(this.reader, this.decoderLeftover, chunk, this.onDecoderInstruction);
   }
 
   // ---- decoder instructions (RFC 9204 §4.4) ---------------------------------------------------
