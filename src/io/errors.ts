@@ -74,9 +74,10 @@ export class QuicError extends Error {
 }
 
 /** True when a close ends a session cleanly (closed promise resolves rather than rejects). */
-export function isCleanClose(info: CloseInfo, handshakeDone: boolean): boolean {
+export function isCleanClose(info: CloseInfo, handshakeDone: boolean, noErrorCodes: readonly number[] = [0]): boolean {
   if (info.kind === 'local') return true;
-  if ((info.kind === 'transport' || info.kind === 'application') && info.code === 0) return true;
+  if (info.kind === 'transport' && info.code === 0) return true;
+  if (info.kind === 'application' && noErrorCodes.includes(info.code)) return true;
   return info.kind === 'idle' && handshakeDone;
 }
 

@@ -69,6 +69,8 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   private resolveClosed!: () => void;
   private rejectClosed!: (e: Error) => void;
   private info: SessionInfo | null = null;
+  /** Application close codes that mean "no error" (HTTP/3 adds H3_NO_ERROR 0x100). */
+  noErrorCodes: readonly number[] = [0];
   private openedSettled = false;
   private endError: QuicError | null = null;
   private ended = false;
@@ -76,6 +78,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   private readonly onGone: ((s: QuicSession) => void) | undefined;
   private readonly onOpenedHook: ((s: QuicSession) => void) | undefined;
   private tap: SessionTap | undefined;
+  private afterTap: (() => void) | undefined;
   private ticket: Buffer | undefined;
   private newToken: Buffer | undefined;
   /** ms (driver clock) when the session was created and when the handshake completed. */
@@ -231,6 +234,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
         this.rejectOpened(closeError(e as CloseInfo, false));
       }
     }
+    this.afterTap?.();
     if (this.stalledWrites.size === 0) return;
     const list = [...this.stalledWrites];
     this.stalledWrites.clear();
@@ -298,9 +302,10 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     void this.close(typeof code === 'number' && Number.isInteger(code) && code >= 0 ? code : 0, error?.message ?? '');
   }
 
-  /** @internal HTTP/3 routes stream and datagram events to itself. */
-  setTap(tap: SessionTap | undefined): void {
+  /** @internal HTTP/3 routes stream and datagram events to itself; `after` runs after each batch. */
+  setTap(tap: SessionTap | undefined, after?: () => void): void {
     this.tap = tap;
+    this.afterTap = after;
   }
 
   // ------------------------------------------------------------------ events from the driver
@@ -414,7 +419,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     if (this.ended) return;
     this.ended = true;
     const handshakeDone = this.info !== null;
-    const clean = isCleanClose(info, handshakeDone);
+    const clean = isCleanClose(info, handshakeDone, this.noErrorCodes);
     const err = closeError(info, handshakeDone);
     if (!clean) this.endError = err;
     // Our own clean close ends open streams quietly; anything else is an error for them.

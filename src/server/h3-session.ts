@@ -1,0 +1,184 @@
+// L7: HTTP/3 over a QuicSession — the glue between the I/O layer and the sans-IO H3Connection (L6,
+// RFC 9114). The session's tap feeds every QUIC event to the H3 connection; H3 events are pulled
+// right after and dispatched to the per-request handler of their stream (a server request/response
+// pair, or a client request). Application calls (respond, write, end, read, cancel) go straight to
+// the H3 connection, then the session is kicked so the UDP driver flushes it this turn.
+import type { ConnectionEvent } from '../connection/index.js';
+import { secureRandom } from '../crypto/random.js';
+import { H3Connection } from '../h3/connection.js';
+import type { H3Transport } from '../h3/transport.js';
+import type { H3Event, H3LocalSettings } from '../h3/types.js';
+import type { HeaderField } from '../qpack/index.js';
+import type { QuicSession } from '../io/session.js';
+
+/** What a request stream's owner gets told (server exchange or client request). */
+export interface H3StreamHandler {
+  /** Client: interim 1xx response. */
+  onInformational?(status: number, headers: HeaderField[]): void;
+  /** Client: final response header section. */
+  onResponse?(status: number, headers: HeaderField[], endStream: boolean): void;
+  /** Body bytes may be read (H3Connection.read). */
+  onData(): void;
+  onTrailers(trailers: HeaderField[]): void;
+  /** The body is complete. */
+  onEnd(): void;
+  /** A short write may continue. */
+  onWritable(): void;
+  /** The peer reset its side (or a GOAWAY rejected the request, remote false). */
+  onReset(code: number, remote: boolean): void;
+  /** The peer stopped reading; our side was reset. */
+  onStopSending(code: number): void;
+  /** A malformed message: the stream was reset. */
+  onStreamError(message: string, code: number): void;
+  /** The connection ended. */
+  onClosed(error: Error): void;
+}
+
+export interface H3RequestEvent {
+  streamId: number;
+  method: string;
+  scheme: string | undefined;
+  authority: string | undefined;
+  path: string | undefined;
+  protocol: string | undefined;
+  headers: HeaderField[];
+  endStream: boolean;
+}
+
+const READ_SCRATCH = 64 * 1024;
+
+export class H3Session {
+  readonly quic: QuicSession;
+  readonly h3: H3Connection;
+  readonly role: 'client' | 'server';
+  /** Reused by body readers: read into it, copy out what was read. */
+  readonly scratch: Buffer = Buffer.allocUnsafe(READ_SCRATCH);
+  private readonly handlers = new Map<number, H3StreamHandler>();
+  /** Streams whose last write took nothing: retried after the next batch of events. */
+  private readonly stalled = new Set<number>();
+  private closedError: Error | null = null;
+  /** Server: a new request. */
+  onRequest: ((ev: H3RequestEvent) => void) | undefined;
+  /** Client: the server sent GOAWAY — no new requests on this connection. */
+  onGoaway: ((id: number) => void) | undefined;
+  /** Client: request() may succeed again. */
+  onStreamsAvailable: (() => void) | undefined;
+  /** Server: every request below our GOAWAY finished. */
+  onDrained: (() => void) | undefined;
+  goawayReceived = false;
+
+  constructor(quic: QuicSession, role: 'client' | 'server', settings: H3LocalSettings = {}) {
+    this.quic = quic;
+    this.role = role;
+    this.h3 = new H3Connection(quic.conn as unknown as H3Transport, { role, rng: secureRandom, settings });
+    quic.setTap(
+      (ev) => this.onTransportEvent(ev),
+      () => this.retryStalled(),
+    );
+    quic.kick();
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  /** Route a stream's events to `handler`. */
+  attach(streamId: number, handler: H3StreamHandler): void {
+    this.handlers.set(streamId, handler);
+  }
+
+  detach(streamId: number): void {
+    this.handlers.delete(streamId);
+    this.stalled.delete(streamId);
+  }
+
+  /** After an application call: pull H3 events it caused, and flush. */
+  kick(): void {
+    this.pump();
+    this.quic.kick();
+  }
+
+  /** A write took 0 bytes: make sure it is retried (the transport may not announce room). */
+  markStalled(streamId: number): void {
+    this.stalled.add(streamId);
+  }
+
+  private retryStalled(): void {
+    if (this.stalled.size === 0) return;
+    const ids = [...this.stalled];
+    this.stalled.clear();
+    for (const id of ids) this.handlers.get(id)?.onWritable();
+  }
+
+  private onTransportEvent(ev: ConnectionEvent): void {
+    this.h3.handleTransportEvent(ev);
+    this.pump();
+  }
+
+  /** Deliver pending H3 events. */
+  pump(): void {
+    let ev: H3Event | undefined;
+    while ((ev = this.h3.pollEvent()) !== undefined) this.dispatch(ev);
+  }
+
+  private dispatch(ev: H3Event): void {
+    switch (ev.type) {
+      case 'request':
+        this.onRequest?.(ev);
+        return;
+      case 'informational':
+        this.handlers.get(ev.streamId)?.onInformational?.(ev.status, ev.headers);
+        return;
+      case 'response':
+        this.handlers.get(ev.streamId)?.onResponse?.(ev.status, ev.headers, ev.endStream);
+        return;
+      case 'data':
+        this.handlers.get(ev.streamId)?.onData();
+        return;
+      case 'trailers':
+        this.handlers.get(ev.streamId)?.onTrailers(ev.trailers);
+        return;
+      case 'end':
+        this.handlers.get(ev.streamId)?.onEnd();
+        return;
+      case 'writable':
+        this.handlers.get(ev.streamId)?.onWritable();
+        return;
+      case 'reset':
+        this.handlers.get(ev.streamId)?.onReset(ev.code, ev.remote);
+        return;
+      case 'stop-sending':
+        this.handlers.get(ev.streamId)?.onStopSending(ev.code);
+        return;
+      case 'stream-error':
+        this.handlers.get(ev.streamId)?.onStreamError(ev.error.message, ev.error.errorCode);
+        return;
+      case 'goaway':
+        this.goawayReceived = true;
+        this.onGoaway?.(ev.id);
+        return;
+      case 'streams-available':
+        this.onStreamsAvailable?.();
+        return;
+      case 'drained':
+        this.onDrained?.();
+        return;
+      case 'closed': {
+        const e = ev.error;
+        const err = Object.assign(new Error(`HTTP/3 connection closed (${e.remote ? 'peer' : 'local'}, ${e.errCode}, code 0x${e.code.toString(16)})${e.reason ? ': ' + e.reason : ''}`), {
+          code: 'ERR_QUIC_HTTP3_ERROR',
+          errorCode: e.code,
+          remote: e.remote,
+          h3Code: e.errCode,
+        });
+        this.closedError = err;
+        const hs = [...this.handlers.values()];
+        this.handlers.clear();
+        for (const h of hs) h.onClosed(err);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
