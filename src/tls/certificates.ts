@@ -8,7 +8,10 @@ import { pemDecode } from '../pki/pem.js';
 import { verifyChain, type TrustStore } from '../pki/verify.js';
 import { parseCertificate } from '../pki/x509.js';
 import { AlertDescription, TlsAlert } from './wire/alert.js';
+import { decodeCertificate, decodeCertificateVerify, encodeCertificate, encodeCertificateVerify } from './wire/messages.js';
 import { certificateVerifyContent } from './key-schedule.js';
+import type { Transcript } from './transcript.js';
+import type { HashName } from '../crypto/hkdf.js';
 
 /** A certificate chain (leaf first, DER) and the leaf's private key. */
 export interface CertifiedKey {
@@ -96,6 +99,58 @@ export function verifyPeerChain(chain: readonly Uint8Array[], check: PeerChainCh
   } catch (e) {
     throw asAlert(e);
   }
+}
+
+/**
+ * The chain (leaf first, copied out of the message) of a peer's Certificate message body
+ * (RFC 8446 §4.4.2). The certificate_request_context must be empty — the server's always is, and
+ * ours in the main handshake is too — else illegal_parameter; an entry carrying extensions answers
+ * nothing we asked for: unsupported_extension. The chain may be empty; the caller decides.
+ */
+export function decodePeerCertificate(body: Uint8Array, who: string): Uint8Array[] {
+  const c = decodeCertificate(body);
+  if (c.context.length !== 0) throw new TlsAlert(AlertDescription.illegal_parameter, `${who} Certificate: non-empty certificate_request_context`);
+  for (const e of c.entries) {
+    if (e.extensions.length !== 0) {
+      throw new TlsAlert(AlertDescription.unsupported_extension, `${who} Certificate: entry extension ${e.extensions[0]!.type} was not requested`);
+    }
+  }
+  return c.entries.map((e) => e.data.slice());
+}
+
+/**
+ * Our Certificate and CertificateVerify messages (RFC 8446 §4.4.2, §4.4.3), each added to
+ * `transcript` as it is built (the signature covers the transcript through Certificate).
+ */
+export function ownCertificateMessages(
+  transcript: Transcript,
+  h: HashName,
+  context: Uint8Array,
+  cert: CertifiedKey,
+  scheme: number,
+  server: boolean,
+): [Uint8Array, Uint8Array] {
+  const certMsg = encodeCertificate({ context, entries: cert.chain.map((d) => ({ data: d, extensions: [] })) });
+  transcript.add(certMsg);
+  const signature = signCertificateVerify(cert.key, scheme, server, transcript.hash(h));
+  const cvMsg = encodeCertificateVerify({ scheme, signature });
+  transcript.add(cvMsg);
+  return [certMsg, cvMsg];
+}
+
+/**
+ * A peer's CertificateVerify message body checked with checkCertificateVerify; returns its scheme.
+ */
+export function verifyPeerCertificateVerify(
+  body: Uint8Array,
+  spki: Uint8Array,
+  offered: readonly number[],
+  server: boolean,
+  transcriptHash: Uint8Array,
+): number {
+  const cv = decodeCertificateVerify(body);
+  checkCertificateVerify(spki, offered, cv.scheme, cv.signature, server, transcriptHash);
+  return cv.scheme;
 }
 
 /**

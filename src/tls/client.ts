@@ -8,7 +8,6 @@
 import { cipherSuiteParams, type CipherSuiteParams } from '../crypto/aead.js';
 import { generateKeyShare, isSupportedKeyExchangeGroup, SUPPORTED_KEY_EXCHANGE_GROUPS, type KeyShare } from '../crypto/ecdh.js';
 import type { RandomSource } from '../crypto/random.js';
-import type { SigningKey } from '../crypto/sign.js';
 import { TransportError, TransportErrorCode } from '../codec/errors.js';
 import { concat, equal } from '../util/bytes.js';
 import { AlertDescription, TlsAlert } from './wire/alert.js';
@@ -47,16 +46,12 @@ import {
 } from './wire/extensions.js';
 import type { HandshakeMessage } from './wire/handshake.js';
 import {
-  decodeCertificate,
   decodeCertificateRequest,
-  decodeCertificateVerify,
   decodeEncryptedExtensions,
-  decodeFinished,
   decodeKeyUpdate,
   decodeNewSessionTicket,
   decodeServerHello,
   encodeCertificate,
-  encodeCertificateVerify,
   encodeClientHello,
   encodeFinished,
   isHelloRetryRequest,
@@ -66,13 +61,14 @@ import {
 import {
   DEFAULT_CERT_SIGNATURE_SCHEMES,
   DEFAULT_SIGNATURE_SCHEMES,
-  checkCertificateVerify,
-  signCertificateVerify,
+  decodePeerCertificate,
+  ownCertificateMessages,
+  verifyPeerCertificateVerify,
   verifyPeerChain,
   type CertifiedKey,
 } from './certificates.js';
 import { TlsEngine, suiteParams } from './engine.js';
-import { KeySchedule, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
+import { KeySchedule, checkPeerFinished, finishedVerifyData, resumptionPsk } from './key-schedule.js';
 import { KeyLogLabel, type KeyLogger } from './keylog.js';
 import { MAX_TICKET_LIFETIME_SECONDS, type ClientSession } from './session-ticket.js';
 import { Transcript } from './transcript.js';
@@ -539,15 +535,8 @@ export class TlsClient extends TlsEngine {
   }
 
   private onCertificate(msg: HandshakeMessage, now: number): void {
-    const cert = decodeCertificate(msg.body);
-    if (cert.context.length !== 0) throw illegal('Certificate: non-empty certificate_request_context from the server');
-    if (cert.entries.length === 0) throw new TlsAlert(AlertDescription.decode_error, 'Certificate: the server sent no certificate');
-    for (const e of cert.entries) {
-      if (e.extensions.length !== 0) {
-        throw new TlsAlert(AlertDescription.unsupported_extension, `Certificate: entry extension ${e.extensions[0]!.type} was not requested`);
-      }
-    }
-    const chain = cert.entries.map((e) => e.data.slice());
+    const chain = decodePeerCertificate(msg.body, 'server');
+    if (chain.length === 0) throw new TlsAlert(AlertDescription.decode_error, 'Certificate: the server sent no certificate');
     this.peerSpki = verifyPeerChain(chain, {
       ca: this.opts.ca,
       hostname: this.sni,
@@ -561,9 +550,7 @@ export class TlsClient extends TlsEngine {
   }
 
   private onCertificateVerify(msg: HandshakeMessage): void {
-    const cv = decodeCertificateVerify(msg.body);
-    checkCertificateVerify(this.peerSpki!, this.sigAlgs, cv.scheme, cv.signature, true, this.transcript.hash(this.suite!.hash));
-    this.peerScheme = cv.scheme;
+    this.peerScheme = verifyPeerCertificateVerify(msg.body, this.peerSpki!, this.sigAlgs, true, this.transcript.hash(this.suite!.hash));
     this.transcript.add(msg.raw);
     this.state = 'wait-finished';
   }
@@ -573,10 +560,7 @@ export class TlsClient extends TlsEngine {
   private onFinished(msg: HandshakeMessage): void {
     const suite = this.suite!;
     const ks = this.ks!;
-    const verifyData = decodeFinished(msg.body, suite.hashLength);
-    if (!verifyFinished(suite.hash, this.serverHsSecret!, this.transcript.hash(suite.hash), verifyData)) {
-      throw new TlsAlert(AlertDescription.decrypt_error, 'server Finished does not verify');
-    }
+    checkPeerFinished(suite.hash, this.serverHsSecret!, this.transcript.hash(suite.hash), msg.body, 'server');
     this.transcript.add(msg.raw);
     const appHash = this.transcript.hash(suite.hash);
     ks.deriveMasterSecret();
@@ -588,13 +572,7 @@ export class TlsClient extends TlsEngine {
       const mine = this.opts.certificate;
       const scheme = mine ? this.certRequest.schemes.find((s) => mine.key.schemes.includes(s)) : undefined;
       if (mine && scheme !== undefined) {
-        const certMsg = encodeCertificate({ context: this.certRequest.context, entries: mine.chain.map((d) => ({ data: d, extensions: [] })) });
-        this.transcript.add(certMsg);
-        flight.push(certMsg);
-        const sig = signCertificateVerify(mine.key as SigningKey, scheme, false, this.transcript.hash(suite.hash));
-        const cvMsg = encodeCertificateVerify({ scheme, signature: sig });
-        this.transcript.add(cvMsg);
-        flight.push(cvMsg);
+        flight.push(...ownCertificateMessages(this.transcript, suite.hash, this.certRequest.context, mine, scheme, false));
       } else {
         // RFC 8446 §4.4.2: no suitable certificate → an empty Certificate message.
         const certMsg = encodeCertificate({ context: this.certRequest.context, entries: [] });

@@ -3,6 +3,8 @@
 // The QUIC layer turns the traffic secrets into packet keys (RFC 9001 §5.1); TLS never encrypts here.
 import { type HashName, hash, hashLength, hkdfExpandLabel, hkdfExtract, hmac } from '../crypto/hkdf.js';
 import { EMPTY, constantTimeEqual, wipe } from '../util/bytes.js';
+import { AlertDescription, TlsAlert } from './wire/alert.js';
+import { decodeFinished } from './wire/messages.js';
 
 const EMPTY_HASH: Record<HashName, Uint8Array> = {
   sha256: hash('sha256', EMPTY),
@@ -31,6 +33,16 @@ export function finishedVerifyData(h: HashName, baseKey: Uint8Array, transcriptH
 
 export function verifyFinished(h: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array, received: Uint8Array): boolean {
   return constantTimeEqual(finishedVerifyData(h, baseKey, transcriptHash), received);
+}
+
+/**
+ * A peer's Finished message body (RFC 8446 §4.4.4): verify_data of exactly Hash.length bytes
+ * (decode_error otherwise) equal, compared in constant time, to the HMAC over the transcript
+ * (decrypt_error otherwise).
+ */
+export function checkPeerFinished(h: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array, body: Uint8Array, who: string): void {
+  const received = decodeFinished(body, hashLength(h));
+  if (!verifyFinished(h, baseKey, transcriptHash, received)) throw new TlsAlert(AlertDescription.decrypt_error, `${who} Finished does not verify`);
 }
 
 /** The PSK of a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length). */

@@ -39,13 +39,8 @@ import {
 } from './wire/extensions.js';
 import type { HandshakeMessage } from './wire/handshake.js';
 import {
-  decodeCertificate,
-  decodeCertificateVerify,
   decodeClientHello,
-  decodeFinished,
-  encodeCertificate,
   encodeCertificateRequest,
-  encodeCertificateVerify,
   encodeEncryptedExtensions,
   encodeFinished,
   encodeNewSessionTicket,
@@ -54,15 +49,16 @@ import {
 import type { AntiReplay } from './anti-replay.js';
 import {
   DEFAULT_SIGNATURE_SCHEMES,
-  checkCertificateVerify,
+  decodePeerCertificate,
+  ownCertificateMessages,
   selectCertificate,
-  signCertificateVerify,
+  verifyPeerCertificateVerify,
   verifyPeerChain,
   type CertifiedKey,
 } from './certificates.js';
 import { DEFAULT_CIPHER_SUITES } from './client.js';
 import { TlsEngine, suiteParams } from './engine.js';
-import { KeySchedule, finishedVerifyData, resumptionPsk, verifyFinished } from './key-schedule.js';
+import { KeySchedule, checkPeerFinished, finishedVerifyData, resumptionPsk } from './key-schedule.js';
 import { KeyLogLabel, type KeyLogger } from './keylog.js';
 import {
   MAX_TICKET_LIFETIME_SECONDS,
@@ -580,9 +576,7 @@ export class TlsServer extends TlsEngine {
           }),
         );
       }
-      add(encodeCertificate({ context: EMPTY, entries: cert.cert.chain.map((d) => ({ data: d, extensions: [] })) }));
-      const sig = signCertificateVerify(cert.cert.key, cert.scheme, true, this.transcript.hash(suite.hash));
-      add(encodeCertificateVerify({ scheme: cert.scheme, signature: sig }));
+      flight.push(...ownCertificateMessages(this.transcript, suite.hash, EMPTY, cert.cert, cert.scheme, true));
     }
     add(encodeFinished(finishedVerifyData(suite.hash, shs, this.transcript.hash(suite.hash))));
     this.emitData(EncryptionLevel.Handshake, concat(...flight));
@@ -597,18 +591,13 @@ export class TlsServer extends TlsEngine {
   }
 
   private onClientCertificate(msg: HandshakeMessage, now: number): void {
-    const c = decodeCertificate(msg.body);
-    if (c.context.length !== 0) throw illegal('client Certificate: certificate_request_context does not match');
-    if (c.entries.length === 0) {
+    const chain = decodePeerCertificate(msg.body, 'client');
+    if (chain.length === 0) {
       if (this.clientAuth === 'require') throw new TlsAlert(AlertDescription.certificate_required, 'the client sent no certificate');
       this.transcript.add(msg.raw);
       this.state = 'wait-finished';
       return;
     }
-    for (const e of c.entries) {
-      if (e.extensions.length !== 0) throw new TlsAlert(AlertDescription.unsupported_extension, 'client Certificate: entry extensions were not requested');
-    }
-    const chain = c.entries.map((e) => e.data.slice());
     this.peerSpki = verifyPeerChain(chain, { ca: this.opts.clientCa, now, purpose: 'client' });
     this.peerChain = chain;
     this.transcript.add(msg.raw);
@@ -616,19 +605,14 @@ export class TlsServer extends TlsEngine {
   }
 
   private onClientCertificateVerify(msg: HandshakeMessage): void {
-    const cv = decodeCertificateVerify(msg.body);
-    checkCertificateVerify(this.peerSpki!, this.clientSigAlgs, cv.scheme, cv.signature, false, this.transcript.hash(this.suite!.hash));
-    this.peerScheme = cv.scheme;
+    this.peerScheme = verifyPeerCertificateVerify(msg.body, this.peerSpki!, this.clientSigAlgs, false, this.transcript.hash(this.suite!.hash));
     this.transcript.add(msg.raw);
     this.state = 'wait-finished';
   }
 
   private onClientFinished(msg: HandshakeMessage, now: number): void {
     const suite = this.suite!;
-    const verifyData = decodeFinished(msg.body, suite.hashLength);
-    if (!verifyFinished(suite.hash, this.clientHsSecret!, this.transcript.hash(suite.hash), verifyData)) {
-      throw new TlsAlert(AlertDescription.decrypt_error, 'client Finished does not verify');
-    }
+    checkPeerFinished(suite.hash, this.clientHsSecret!, this.transcript.hash(suite.hash), msg.body, 'client');
     this.transcript.add(msg.raw);
     this.resumptionSecret = this.ks!.resumptionMasterSecret(this.transcript.hash(suite.hash));
     this.emitSecret(EncryptionLevel.Application, 'read', this.clientAppSecret!, suite, KeyLogLabel.clientTraffic0);
