@@ -215,6 +215,14 @@ const cases: Case[] = [
     size: sizeStream(1, 0, 0, true),
   },
   {
+    name: 'STREAM 0x0c (OFF, no LEN, no FIN)',
+    hex: '0c 04 7bbd 6869',
+    expect: { kind: FrameType.STREAM, type: 0x0c, streamId: 4, offset: 15293, fin: false, hasLength: false, data: '6869' },
+    encode: (w) => encodeStream(w, 4, 15293, utf8('hi'), false, false),
+    size: sizeStream(4, 15293, 2, false),
+    openTail: 4,
+  },
+  {
     name: 'STREAM 0x0d (OFF, FIN, no LEN)',
     hex: '0d 02 25 7a',
     expect: { kind: FrameType.STREAM, type: 0x0d, streamId: 2, offset: 37, fin: true, hasLength: false, data: '7a' },
