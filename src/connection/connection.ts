@@ -22,7 +22,10 @@ import { qlogParameters } from './qlog.js';
 import type { ConnectionError, ConnectionEvent, ConnectionState, ConnectionStats, PathInfo, SendInfo } from './types.js';
 import { toHex } from '../util/bytes.js';
 
-/** Thrown by stream/datagram calls on a connection that is closing or closed. */
+/**
+ * Kept for API stability; not thrown: calls on a closing or closed connection are no-ops
+ * (openStream → null, streamWrite → -1, sendDatagram → null).
+ */
 export class ConnectionClosedError extends Error {
   readonly code = 'ERR_QUIC_CONNECTION_CLOSED';
   constructor(what: string) {
@@ -166,15 +169,22 @@ export class Connection {
     throw new StreamUsageError(id, 'no such stream (never opened)');
   }
 
-  private usable(what: string): void {
+  /**
+   * The connection can take new work. A peer may close at any moment, so calls racing with that are
+   * not errors: they become no-ops (openStream → null, streamWrite → -1, sendDatagram → null).
+   */
+  private get open(): boolean {
     const s = this.st.state;
-    if (s === 'closing' || s === 'draining' || s === 'closed') throw new ConnectionClosedError(what);
+    return s === 'handshaking' || s === 'established';
   }
 
-  /** Open a stream; null when the peer's MAX_STREAMS is reached ('streams-available' follows). */
+  /**
+   * Open a stream; null when the peer's MAX_STREAMS is reached ('streams-available' follows) or the
+   * connection is closing/closed.
+   */
   openStream(bidirectional: boolean): number | null {
     if (typeof bidirectional !== 'boolean') throw new TypeError('bidirectional: expected a boolean');
-    this.usable('openStream');
+    if (!this.open) return null;
     const id = this.st.streams.open(bidirectional);
     if (id !== null) {
       this.st.counters.streamsOpenedLocal++;
@@ -190,8 +200,7 @@ export class Connection {
   streamWrite(id: number, data: Uint8Array, fin = false): number {
     checkStreamId(id);
     if (!(data instanceof Uint8Array)) throw new TypeError('data: expected a Uint8Array');
-    this.usable('streamWrite');
-    if (this.released(id)) return -1;
+    if (this.released(id) || !this.open) return -1;
     const s = this.st.streams.get(id);
     const room = s?.send?.writable ?? data.length;
     const n = data.length < room ? data.length : room;
@@ -205,8 +214,7 @@ export class Connection {
   /** Send FIN after the queued data. */
   streamFinish(id: number): void {
     checkStreamId(id);
-    this.usable('streamFinish');
-    if (this.released(id)) return;
+    if (this.released(id) || !this.open) return;
     this.st.streams.finish(id);
   }
 
@@ -282,7 +290,7 @@ export class Connection {
    */
   sendDatagram(data: Uint8Array): number | null {
     if (!(data instanceof Uint8Array)) throw new TypeError('data: expected a Uint8Array');
-    this.usable('sendDatagram');
+    if (!this.open) return null;
     const st = this.st;
     if (data.length > this.maxDatagramSize) return null;
     const q = st.dgramQueue;

@@ -20,8 +20,8 @@
 // - streamRead returns { bytes, fin, resetCode }; streamWrite returns -1 after our sending side was
 //   reset (STOP_SENDING) or the stream was released. Calls on released streams are no-ops; IDs
 //   never opened throw StreamUsageError (RangeError, code ERR_QUIC_STREAM_USAGE).
-// - Stream/datagram calls on a closing/closed connection throw ConnectionClosedError
-//   (ERR_QUIC_CONNECTION_CLOSED).
+// - Calls on a closing/closed connection are no-ops: openStream → null, streamWrite → -1,
+//   sendDatagram → null, streamFinish/Reset/StopSending do nothing (the 'closed' event tells why).
 // - updateKeys() returns whether an update started; rotatePeerCid(); hasStream(); isLocalStream();
 //   handleStatelessReset(datagram, now) (endpoint: a datagram no CID routed); error; path;
 //   sourceCid; originalDcid; peerCid; isServer; handshakeComplete; resumed; earlyDataAccepted.
