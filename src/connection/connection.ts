@@ -319,11 +319,14 @@ export class Connection {
   /**
    * Close the connection (RFC 9000 §10.2): CONNECTION_CLOSE with `code` (an application error by
    * default, 0x1d; `application` false sends a transport error, 0x1c), then the closing period.
+   * `now` (additive, optional): the current time; default the time of the last call that passed one.
    */
-  close(code = 0, reason = '', application = true): void {
+  close(code = 0, reason = '', application = true, now?: number): void {
     checkCode('code', code);
     if (typeof reason !== 'string') throw new TypeError('reason: expected a string');
+    if (now !== undefined) checkNow(now);
     const st = this.st;
+    if (now !== undefined && now > st.now) st.now = now;
     closeLocally(st, application, code, reason, 0, application ? 'application' : 'transport', st.now);
     flushAuxEvents(st);
   }
