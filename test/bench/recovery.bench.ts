@@ -20,6 +20,7 @@ function runLossDetection(algorithm: 'cubic' | 'newreno', lossEvery: number): nu
   const ranges: number[] = [0, 0];
   let now = 0;
   let acked = 0;
+  let lost = 0;
   const start = performance.now();
   for (let pn = 0; pn < PACKETS; pn++) {
     info.pn = pn;
@@ -28,17 +29,21 @@ function runLossDetection(algorithm: 'cubic' | 'newreno', lossEvery: number): nu
     pacer.releaseTime(now, 1200, ld.congestionWindow, ld.rtt.smoothedRtt);
     pacer.onPacketSent(now, 1200, ld.congestionWindow, ld.rtt.smoothedRtt);
     now += 0.01;
-    // Acknowledge two packets per ACK, 200 packets behind; every lossEvery-th packet never arrives.
+    // Acknowledge two packets per ACK, 200 packets behind; of every lossEvery packets one never
+    // arrives (the odd one of the pair whose even member is a multiple of lossEvery).
     if (pn >= 200 && (pn & 1) === 1) {
       const hi = pn - 200;
       const lo = hi - 1;
       ranges[0] = lo;
-      ranges[1] = lossEvery > 0 && hi % lossEvery === 0 ? lo : hi;
-      acked += ld.onAckReceived(2, ranges, 0, now).acked.length;
+      ranges[1] = lossEvery > 0 && lo % lossEvery === 0 ? lo : hi;
+      const r = ld.onAckReceived(2, ranges, 0, now);
+      acked += r.acked.length;
+      lost += r.lost.length;
     }
   }
   const ns = ((performance.now() - start) * 1e6) / PACKETS;
   if (acked === 0) throw new Error('nothing acknowledged');
+  if (lossEvery > 0 && lost < PACKETS / lossEvery / 2) throw new Error(`only ${lost} packets declared lost`);
   return ns;
 }
 
@@ -63,7 +68,7 @@ function runNaive(lossEvery: number): number {
     if (pn >= 200 && (pn & 1) === 1) {
       const hi = pn - 200;
       const lo = hi - 1;
-      const top = lossEvery > 0 && hi % lossEvery === 0 ? lo : hi;
+      const top = lossEvery > 0 && lo % lossEvery === 0 ? lo : hi;
       const ackedList: Rec[] = [];
       for (let p = lo; p <= top; p++) {
         const r = sent.get(p);
