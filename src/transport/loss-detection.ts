@@ -521,7 +521,9 @@ export class LossDetection {
     let runStart = -Infinity;
     let pc = false;
     let lossTime = Infinity;
-    for (let j = 0; j < st.length; j++) {
+    // Slots before the oldest outstanding one are all acknowledged or already lost: skipping them
+    // leaves the persistent-congestion run where it would be after them (runStart = -Infinity).
+    for (let j = st.firstOutstanding(); j < st.length; j++) {
       const pn = st.pnAt(j);
       if (pn > largest) break;
       const f = st.flagsAt(j);

@@ -127,6 +127,10 @@ export class SentPackets {
   bytesInFlight = 0;
   /** Largest packet number pushed, -1 if none. */
   largestSent = -1;
+  /** Slots the head has passed since creation: the absolute position of logical index 0. */
+  private passed = 0;
+  /** Absolute position before which every slot is resolved (a hint for firstOutstanding). */
+  private resolvedBefore = 0;
 
   constructor(initialCapacity = 64) {
     let c = MIN_CAPACITY;
@@ -219,6 +223,20 @@ export class SentPackets {
     return (this.flagBits[(this.head + i) & this.mask]! & RESOLVED) === 0;
   }
 
+  /**
+   * Logical index of the oldest outstanding slot (length if none). Resolved slots never become
+   * outstanding again, so the position found is remembered and the next call resumes from it:
+   * walks that only care about outstanding packets (loss detection) skip the tombstones that
+   * compact() must keep (lost packets within the spurious-loss horizon) in amortised O(1).
+   */
+  firstOutstanding(): number {
+    let i = this.resolvedBefore - this.passed;
+    if (i < 0) i = 0;
+    while (i < this.count && (this.flagBits[(this.head + i) & this.mask]! & RESOLVED) !== 0) i++;
+    this.resolvedBefore = this.passed + i;
+    return i;
+  }
+
   /** Logical index of the first slot whose pn ≥ `pn` (count if none). */
   lowerBound(pn: number): number {
     let lo = 0;
@@ -280,6 +298,7 @@ export class SentPackets {
       this.tokens[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
       this.count--;
+      this.passed++;
     }
     if (this.count === 0) this.head = 0;
   }
@@ -297,6 +316,7 @@ export class SentPackets {
       }
       this.tokens[s] = undefined;
     }
+    this.passed += this.count;
     this.head = 0;
     this.count = 0;
     this.outstanding = 0;
