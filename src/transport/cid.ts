@@ -202,7 +202,7 @@ export class LocalCids {
       this.active.push(c);
       return c;
     }
-    throw new Error('connection ID generator keeps returning IDs already in use');
+    throw new RangeError('generator: keeps returning connection IDs already in use');
   }
 
   private find(seq: number): LocalCid | undefined {
