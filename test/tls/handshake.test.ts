@@ -5,10 +5,12 @@ import test from 'ava';
 import { toHex } from '../../src/util/bytes.js';
 import { EncryptionLevel, type TlsEvent } from '../../src/tls/types.js';
 import { CipherSuite, NamedGroup } from '../../src/tls/wire/constants.js';
-import { SignatureScheme, type SigningKeyKind } from '../../src/crypto/sign.js';
+import { SignatureScheme, exportPrivateKeyPem, type SigningKeyKind } from '../../src/crypto/sign.js';
+import { pemEncode } from '../../src/pki/pem.js';
 import { generateSelfSigned } from '../../src/pki/self-signed.js';
+import { certifiedKeyFromPem } from '../../src/tls/certificates.js';
 import { TlsAlert } from '../../src/tls/wire/alert.js';
-import { CLIENT_TP, NOW, SERVER_TP, clientOptions, events, handshake, serverOptions, testLeaf } from './harness.js';
+import { CLIENT_TP, NOW, SERVER_TP, clientOptions, events, handshake, serverOptions, testCa, testLeaf } from './harness.js';
 
 function secrets(list: TlsEvent[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -115,6 +117,19 @@ for (const [kind, scheme] of schemes) {
     assertSecretsMatch(t, r.clientEvents, r.serverEvents);
     t.is(client.handshakeInfo!.peerSignatureScheme, scheme);
     t.is(client.handshakeInfo!.peerCertificates.length, 1);
+  });
+}
+
+for (const [kind, scheme] of schemes) {
+  test(`server chain and key loaded from PEM (${kind}): certifiedKeyFromPem`, (t) => {
+    const leaf = testLeaf(kind);
+    // Leaf and its CA as one PEM file, leaf first, the way servers are usually configured.
+    const certPem = pemEncode(leaf.chain[0]!, 'CERTIFICATE') + pemEncode(testCa().der, 'CERTIFICATE');
+    const loaded = certifiedKeyFromPem(certPem, exportPrivateKeyPem(leaf.key));
+    t.is(loaded.chain.length, 2);
+    const { client } = handshake(clientOptions(), serverOptions({ certificates: [loaded] }));
+    t.is(client.handshakeInfo!.peerSignatureScheme, scheme);
+    t.deepEqual(client.handshakeInfo!.peerCertificates.map(toHex), [toHex(leaf.chain[0]!), toHex(testCa().der)]);
   });
 }
 
