@@ -99,12 +99,25 @@ export class Http3ClientRequest extends Writable {
     this.signal = options.signal;
     if (this.signal !== undefined) {
       if (this.signal.aborted) {
-        process.nextTick(() => this.destroy(abortError(this.signal!)));
+        process.nextTick(() => this.abort(abortError(this.signal!)));
       } else {
-        this.onAbort = () => this.destroy(abortError(this.signal!));
+        this.onAbort = () => this.abort(abortError(this.signal!));
         this.signal.addEventListener('abort', this.onAbort, { once: true });
       }
     }
+  }
+
+  /** Cancel the request (H3_REQUEST_CANCELLED) and fail the response body with `err`. */
+  abort(err: Error = new QuicError(QuicErrorCode.ABORTED, 'request aborted')): void {
+    const r = this.response;
+    if (r !== undefined && !r.complete) r.abort(err); // its onDestroy cancels the stream
+    const p = this.pooled;
+    if (p !== undefined && this.sentHeaders && !p.hs.closed && !(r?.complete ?? false)) {
+      p.hs.h3.cancel(this.streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
+      p.hs.kick();
+    }
+    if (!this.destroyed) this.destroy(err);
+    this.release();
   }
 
   /** Send the header section now (a streaming body follows later). */
