@@ -151,14 +151,28 @@ function retransmitInflightCrypto(st: ConnState, space: number): void {
 function retransmitOldestAppData(st: ConnState): void {
   if (st.streams.hasPendingStreamData()) return;
   for (const rec of st.inflight[2]) {
-    if (!rec.retransmittable) continue;
     const s = rec.streams;
-    for (let i = 0; i < s.length; i += 4) st.streams.onStreamFrameLost(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]! === 1);
     const c = rec.crypto;
+    if (s.length === 0 && c.length === 0 && !rec.handshakeDone) continue;
+    for (let i = 0; i < s.length; i += 4) st.streams.onStreamFrameLost(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]! === 1);
     for (let i = 0; i < c.length; i += 2) st.spaces[2].cryptoSend.onLost(c[i]!, c[i + 1]!, false);
     if (rec.handshakeDone) st.handshakeDonePending = true;
     return;
   }
+}
+
+/**
+ * A PTO probe is about to be built in `space` (RFC 9002 §6.2.4: probes SHOULD carry data). When
+ * nothing new is queued there, queue the oldest unacknowledged data again — every CRYPTO frame in
+ * flight at Initial/Handshake, the oldest STREAM/CRYPTO/HANDSHAKE_DONE packet's frames in the
+ * Application space — so that EACH probe datagram of a PTO round carries it, not only the first
+ * (a PING-only second probe is worthless when the first one is lost).
+ */
+export function refillProbe(st: ConnState, space: number): void {
+  const sp = st.spaces[space]!;
+  if (sp.discarded || sp.cryptoSend.wantsToSend) return;
+  if (space < 2) retransmitInflightCrypto(st, space);
+  else if (!st.handshakeDonePending) retransmitOldestAppData(st);
 }
 
 /** Discard Initial or Handshake keys and everything in flight there (RFC 9001 §4.9, RFC 9002 §6.4). */

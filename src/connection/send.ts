@@ -45,7 +45,7 @@ import { toHex, type Writer } from '../util/bytes.js';
 import { finishClose } from './close.js';
 import type { Path } from './paths.js';
 import { packetTypeName } from './qlog.js';
-import { discardSpace } from './recovery.js';
+import { discardSpace, refillProbe } from './recovery.js';
 import type { SentRecord } from './sent-record.js';
 import { MAX_ACK_RANGES, type PacketSpace } from './spaces.js';
 import type { ConnState } from './state.js';
@@ -376,6 +376,8 @@ function writePacket(st: ConnState, level: number, w: Writer, p: Pending, now: n
     }
   }
   const initialOk = level !== LEVEL_INITIAL || budget.initialAckEliciting;
+  // RFC 9002 §6.2.4: every probe of a PTO round carries the oldest unacknowledged data if nothing new waits.
+  if (st.probes[space]! > 0 && initialOk && level !== LEVEL_ZERO_RTT) refillProbe(st, space);
   if (budget.cc && initialOk) {
     if (level === LEVEL_ONE_RTT && st.handshakeDonePending && w.remaining >= 1) {
       encodeHandshakeDone(w);

@@ -4,6 +4,7 @@
 import test from 'ava';
 import { StreamApp } from './app.js';
 import { Pair, type PairOptions } from './pair.js';
+import type { QlogEvent } from '../../src/connection/index.js';
 import { largeCertificate } from '../support/cert.js';
 
 function transfer(opts: PairOptions, streams: number, perStream: number, maxMs: number) {
@@ -155,4 +156,48 @@ test('NewReno congestion control under 3 % loss', (t) => {
   t.true(r.done);
   t.false(r.capp.anyCorrupt());
   t.is(Pair.internals(r.p.client).ld.cc.algorithm, 'newreno');
+});
+
+/** Frame types of each packet_sent of one packet type, in order (qlog). */
+function sentFrames(events: QlogEvent[], packetType: string, until?: (e: QlogEvent) => boolean): string[][] {
+  const out: string[][] = [];
+  for (const e of events) {
+    if (until?.(e)) break;
+    if (e.name !== 'transport:packet_sent') continue;
+    const h = e.data.header as { packet_type: string };
+    if (h.packet_type !== packetType) continue;
+    out.push((e.data.frames as { frame_type: string }[]).map((f) => f.frame_type));
+  }
+  return out;
+}
+
+test('PTO probes carry data (RFC 9002 §6.2.4): both Initial probes of a round re-send the ClientHello, never PING alone', (t) => {
+  const events: QlogEvent[] = [];
+  // The first Initial and both probes of the first two PTO rounds are lost.
+  const p = new Pair({ client: { qlog: (e) => events.push(e) }, filter: (dir, d, i) => (dir === 'up' && i < 5 ? null : d) });
+  t.true(p.handshake(30_000));
+  const initials = sentFrames(events, 'initial', (e) => e.name === 'transport:packet_received');
+  t.true(initials.length >= 5, `client sent ${initials.length} Initials before hearing from the server`);
+  for (const frames of initials) t.true(frames.includes('crypto'), `Initial with ${frames.join(',')}`);
+});
+
+test('PTO probes carry data in 1-RTT: each probe of a round re-sends the oldest unacknowledged STREAM data', (t) => {
+  const events: QlogEvent[] = [];
+  let blackhole = false;
+  const p = new Pair({ client: { qlog: (e) => events.push(e) }, filter: (dir, d) => (dir === 'up' && blackhole ? null : d) });
+  t.true(p.handshake());
+  p.runUntil(() => false, 500);
+  blackhole = true;
+  const from = events.length;
+  const id = p.client.openStream(true)!;
+  p.client.streamWrite(id, new Uint8Array(3000).fill(7), true);
+  p.runUntil(() => false, 1500);
+  const st = Pair.internals(p.client);
+  t.true(p.client.stats.ptoCount >= 2, `${p.client.stats.ptoCount} PTOs`);
+  const sent = sentFrames(events.slice(from), '1RTT').filter((f) => f.includes('ping') || f.includes('stream'));
+  t.true(sent.length >= 6);
+  for (const frames of sent) t.true(frames.includes('stream'), `1-RTT probe with ${frames.join(',')}`);
+  blackhole = false;
+  t.true(p.runUntil(() => st.inflight[2].size === 0, 10_000));
+  t.is(st.internalError, undefined);
 });
