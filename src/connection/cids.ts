@@ -94,6 +94,7 @@ export class LocalCids {
     }
     e.retired = true;
     this.retiredEvents.push(e.cid);
+    this.generator.retire?.(e.cid);
     const i = this.pending.indexOf(seq);
     if (i >= 0) this.pending.splice(i, 1);
     // Forget old retired entries (keep the list short); seq 0 stays for `initial`.

@@ -388,6 +388,11 @@ export class Connection {
     return this.st.localCids.activeCids();
   }
 
+  /** How many of our CIDs are active (localCids.length without building the array). */
+  get localCidCount(): number {
+    return this.st.localCids.activeCount();
+  }
+
   /** Our CID of sequence 0 (the SCID of our long-header packets). */
   get sourceCid(): Uint8Array {
     return this.st.localCids.initial.cid;

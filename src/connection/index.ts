@@ -25,6 +25,8 @@
 // - updateKeys() returns whether an update started; rotatePeerCid(); hasStream(); isLocalStream();
 //   handleStatelessReset(datagram, now) (endpoint: a datagram no CID routed); error; path;
 //   sourceCid; originalDcid; peerCid; isServer; handshakeComplete; resumed; earlyDataAccepted.
+// - CidGenerator.retire?(cid): called when the peer retires one of our CIDs (endpoint routing);
+//   Connection.localCidCount (active CIDs, without allocating the localCids array).
 // - createServerConnection(options, datagram, from, now) / parseInitial(datagram) for the endpoint.
 // - SendInfo.releaseTime never decreases between datagrams and is at most 1 ms ahead of `now`
 //   (pacing beyond that holds data back and arms nextTimeout()).

@@ -38,6 +38,11 @@ export interface CidGenerator {
   /** Length of every CID generated (1..20). */
   readonly length: number;
   generate(): IssuedCid;
+  /**
+   * Optional (additive): called when the peer retired one of the CIDs this generator issued
+   * (RETIRE_CONNECTION_ID, RFC 9000 §19.16), so the endpoint drops it from its routing table at once.
+   */
+  retire?(cid: Uint8Array): void;
 }
 
 export type ConnectionState = 'handshaking' | 'established' | 'closing' | 'draining' | 'closed';

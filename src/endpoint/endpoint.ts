@@ -58,6 +58,8 @@ export interface EndpointConnection {
   readonly state: ConnectionState;
   /** If present, the active CIDs we issued (the endpoint reconciles its table against it). */
   readonly localCids?: readonly Uint8Array[];
+  /** If present, how many CIDs are active (lets reconcile() skip building `localCids`). */
+  readonly localCidCount?: number;
   /** If present, RFC 9000 §10.3.1 check of a datagram that no CID routes: true when it reset the connection. */
   handleStatelessReset?(datagram: Uint8Array, now: number): boolean;
 }
@@ -684,7 +686,9 @@ export class Endpoint<C extends EndpointConnection = Connection> {
    */
   private reconcile(route: Route<C>): void {
     const conn = route.conn;
-    const active = conn?.localCids;
+    // Connections that call cidGenerator.retire() keep the counts equal: no array is built then.
+    if (conn === undefined || conn.localCidCount === route.cidKeys.size) return;
+    const active = conn.localCids;
     if (active === undefined || active.length === route.cidKeys.size) return;
     const keep = new Set<string>();
     for (const c of active) keep.add(cidKey(c));

@@ -89,3 +89,16 @@ test('LocalCids: zero-length CIDs are never issued', (t) => {
   l.topUp();
   t.is(l.activeCount(), 1);
 });
+
+test('LocalCids: the generator hears of each retirement once (cidGenerator.retire, the endpoint routing hook)', (t) => {
+  let n = 20;
+  const retired: number[] = [];
+  const gen: CidGenerator = { length: 8, generate: () => ({ cid: cid(++n), resetToken: tok(n) }), retire: (c) => retired.push(c[0]!) };
+  const l = new LocalCids(gen);
+  l.limit = 3;
+  l.topUp();
+  l.onRetire(2, l.initial.cid);
+  l.onRetire(2, l.initial.cid); // a repeat is not a second retirement
+  l.onRetire(1, l.initial.cid);
+  t.deepEqual(retired, [23, 22]);
+});
