@@ -184,9 +184,8 @@ export function fitStreamFrame(
     out.frameBytes = space;
     return true;
   }
-  // Length required and the data does not fit whole: largest n with varintSize(n) + n ≤ avail.
-  let n = avail - 1;
-  while (n > 0 && varintSize(n) + n > avail) n--;
+  // Length required and the data does not fit whole.
+  const n = maxDataWithLength(avail);
   if (n < 1) return false;
   out.dataBytes = n;
   out.withLength = true;
@@ -245,6 +244,11 @@ export function encodeCrypto(w: Writer, offset: number, data: Uint8Array): numbe
 export function fitCryptoFrame(offset: number, dataLength: number, space: number): number {
   const avail = space - 1 - varintSize(offset);
   if (varintSize(dataLength) + dataLength <= avail) return dataLength;
+  return maxDataWithLength(avail);
+}
+
+/** Largest n ≥ 0 with varintSize(n) + n ≤ avail: data that fits in `avail` bytes behind its own Length field. */
+function maxDataWithLength(avail: number): number {
   let n = avail - 1;
   while (n > 0 && varintSize(n) + n > avail) n--;
   return n > 0 ? n : 0;
