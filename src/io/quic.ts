@@ -43,7 +43,8 @@ function slotSize(io: ResolvedTransport): number {
 
 /**
  * A listening QUIC server: emits 'session' (QuicSession, after its handshake) and is an async
- * iterable of sessions. 'handshake-error' reports connections that failed before completing.
+ * iterable of sessions. 'connection' reports every new connection (before its handshake);
+ * 'handshake-error' those that failed before completing.
  */
 export class QuicServer extends EventEmitter implements AsyncIterable<QuicSession> {
   /** @internal */
@@ -122,6 +123,7 @@ export class QuicServer extends EventEmitter implements AsyncIterable<QuicSessio
     });
     this.pending.add(session);
     this.sessionHook?.(session);
+    this.emit('connection', session);
     session.opened.catch((err: unknown) => {
       this.pending.delete(session);
       if (this.listenerCount('handshake-error') > 0) this.emit('handshake-error', err, session);

@@ -29,6 +29,8 @@ export interface Http3RequestOptions {
   signal?: AbortSignal;
   /** RFC 9218 priority: urgency 0..7, incremental. */
   priority?: { urgency: number; incremental: boolean };
+  /** Send this :path verbatim instead of the URL's (normalised) path and query — tests, proxies. */
+  path?: string;
 }
 
 interface Pooled {
@@ -92,7 +94,8 @@ export class Http3ClientRequest extends Writable {
     if (typeof method !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new TypeError(`options.method: invalid method ${describe(method)}`);
     this.method = method.toUpperCase() === method ? method : method.toUpperCase();
     this.priority = options.priority;
-    const path = `${url.pathname || '/'}${url.search}`;
+    if (options.path !== undefined && (typeof options.path !== 'string' || options.path.length === 0)) throw new TypeError(`options.path: expected a non-empty string, got ${describe(options.path)}`);
+    const path = options.path ?? `${url.pathname || '/'}${url.search}`;
     const authority = url.host;
     const extra = headerList(options.headers).filter((f) => f[0] !== 'host');
     this.fields = [[':method', this.method], [':scheme', 'https'], [':authority', authority], [':path', path], ...extra];

@@ -1,0 +1,178 @@
+// L7: command-line parsing for `quiver` (node:util parseArgs plus value checks). Every bad value is
+// a UsageError naming the flag; the CLI prints it with the usage text and exits with status 2.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  readonly code = 'ERR_QUIVER_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage:
+  quiver serve [DIR] [options]    serve DIR (default: a built-in demo site) over HTTP/3
+      --host H              address to bind; 'localhost' = 127.0.0.1 and ::1 (default localhost)
+  -p, --port P              UDP port (default 4433; 0 = any)
+      --cert FILE           certificate chain (PEM); without it a self-signed one is generated
+      --key FILE            private key (PEM) of --cert
+      --metrics-port M      Prometheus /metrics over HTTP/1.1 on TCP port M (default 9090; 0 = any)
+      --no-metrics          no TCP metrics listener (/metrics over HTTP/3 stays)
+      --retry               validate client addresses with Retry (RFC 9000 §8.1.2)
+      --qlog-dir D          write one qlog file per connection into D (default $QLOGDIR)
+      --keylog FILE         append TLS secrets for Wireshark (default $SSLKEYLOGFILE)
+  -q, --quiet               print only the URL line
+
+  quiver get URL [options]        fetch URL over HTTP/3 (curl-like)
+  -o, --output FILE         write the body to FILE (default stdout)
+  -k, --insecure            do not verify the server certificate
+      --cacert FILE         trust the CA certificate(s) in FILE
+  -H, --header 'Name: v'    add a request header (repeatable)
+  -X, --request METHOD      request method (default GET, or POST with -d)
+  -d, --data DATA|@FILE     request body (@- reads stdin)
+  -I, --head                HEAD request; print the response headers
+  -i, --include             print the response headers before the body
+  -v, --verbose             handshake details and headers on stderr
+  -f, --fail                exit 22 on HTTP status >= 400
+      --connect-timeout S   give up the handshake after S seconds (default 10)
+      --qlog-dir D, --keylog FILE   as for serve
+
+  quiver --version | --help
+`;
+
+export interface ServeArgs {
+  dir: string | undefined;
+  host: string;
+  port: number;
+  cert: string | undefined;
+  key: string | undefined;
+  metricsPort: number | null;
+  retry: boolean;
+  qlogDir: string | undefined;
+  keylog: string | undefined;
+  quiet: boolean;
+}
+
+export interface GetArgs {
+  url: URL;
+  output: string | undefined;
+  insecure: boolean;
+  cacert: string | undefined;
+  headers: Array<[string, string]>;
+  method: string;
+  data: string | undefined;
+  head: boolean;
+  include: boolean;
+  verbose: boolean;
+  fail: boolean;
+  connectTimeout: number;
+  qlogDir: string | undefined;
+  keylog: string | undefined;
+}
+
+function port(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`${flag}: expected a port number 0..65535, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as { values: Record<string, unknown>; positionals: string[] };
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+export function parseServe(argv: string[]): ServeArgs {
+  const { values, positionals } = parse(argv, {
+    host: { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'no-metrics': { type: 'boolean' },
+    retry: { type: 'boolean' },
+    'qlog-dir': { type: 'string' },
+    keylog: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (positionals.length > 1) throw new UsageError(`serve: one directory at most, got ${positionals.length}`);
+  const v = values as Record<string, string | boolean | undefined>;
+  const cert = v['cert'] as string | undefined;
+  const key = v['key'] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
+  const host = (v['host'] as string | undefined) ?? 'localhost';
+  if (host.length === 0) throw new UsageError('--host: expected a host name or address');
+  return {
+    dir: positionals[0],
+    host,
+    port: port('--port', v['port'] as string | undefined, 4433),
+    cert,
+    key,
+    metricsPort: v['no-metrics'] === true ? null : port('--metrics-port', v['metrics-port'] as string | undefined, 9090),
+    retry: v['retry'] === true,
+    qlogDir: v['qlog-dir'] as string | undefined,
+    keylog: v['keylog'] as string | undefined,
+    quiet: v['quiet'] === true,
+  };
+}
+
+export function parseGet(argv: string[]): GetArgs {
+  const { values, positionals } = parse(argv, {
+    output: { type: 'string', short: 'o' },
+    insecure: { type: 'boolean', short: 'k' },
+    cacert: { type: 'string' },
+    header: { type: 'string', short: 'H', multiple: true },
+    request: { type: 'string', short: 'X' },
+    data: { type: 'string', short: 'd' },
+    head: { type: 'boolean', short: 'I' },
+    include: { type: 'boolean', short: 'i' },
+    verbose: { type: 'boolean', short: 'v' },
+    fail: { type: 'boolean', short: 'f' },
+    'connect-timeout': { type: 'string' },
+    'qlog-dir': { type: 'string' },
+    keylog: { type: 'string' },
+  });
+  if (positionals.length !== 1) throw new UsageError(`get: expected exactly one URL, got ${positionals.length}`);
+  let url: URL;
+  try {
+    url = new URL(positionals[0]!);
+  } catch {
+    throw new UsageError(`get: not a URL: ${JSON.stringify(positionals[0])}`);
+  }
+  if (url.protocol !== 'https:') throw new UsageError(`get: HTTP/3 needs an https:// URL, got ${url.protocol}`);
+  const v = values as Record<string, string | boolean | string[] | undefined>;
+  const headers: Array<[string, string]> = [];
+  for (const h of (v['header'] as string[] | undefined) ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new UsageError(`--header: expected 'Name: value', got ${JSON.stringify(h)}`);
+    const name = h.slice(0, i).trim();
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new UsageError(`--header: invalid header name ${JSON.stringify(name)}`);
+    headers.push([name.toLowerCase(), h.slice(i + 1).trim()]);
+  }
+  const data = v['data'] as string | undefined;
+  const head = v['head'] === true;
+  let method = (v['request'] as string | undefined) ?? (head ? 'HEAD' : data !== undefined ? 'POST' : 'GET');
+  if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`--request: invalid method ${JSON.stringify(method)}`);
+  method = method.toUpperCase();
+  const ct = v['connect-timeout'] as string | undefined;
+  const connectTimeout = ct === undefined ? 10 : Number(ct);
+  if (!(connectTimeout > 0) || !Number.isFinite(connectTimeout)) throw new UsageError(`--connect-timeout: expected seconds > 0, got ${JSON.stringify(ct)}`);
+  return {
+    url,
+    output: v['output'] as string | undefined,
+    insecure: v['insecure'] === true,
+    cacert: v['cacert'] as string | undefined,
+    headers,
+    method,
+    data,
+    head,
+    include: v['include'] === true,
+    verbose: v['verbose'] === true,
+    fail: v['fail'] === true,
+    connectTimeout,
+    qlogDir: v['qlog-dir'] as string | undefined,
+    keylog: v['keylog'] as string | undefined,
+  };
+}

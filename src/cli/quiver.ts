@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// L7: the `quiver` command (package bin): `quiver serve [DIR]` and `quiver get URL` — see
+// src/cli/args.ts for the options and src/cli/serve.ts / get.ts for what they do.
+import { readFileSync } from 'node:fs';
+import { parseGet, parseServe, UsageError, USAGE } from './args.js';
+import { banner, startServe } from './serve.js';
+import { runGet } from './get.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write(`quiver ${version()}\n`);
+    return 0;
+  }
+  if (cmd === 'serve') {
+    const args = parseServe(rest);
+    const h = await startServe(args);
+    if (args.quiet) process.stdout.write(`${h.url}\n`);
+    else process.stdout.write(banner(h, args).join('\n') + '\n');
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    if (!args.quiet) process.stderr.write('quiver: shutting down (GOAWAY, then close)\n');
+    await h.close();
+    return 0;
+  }
+  if (cmd === 'get') {
+    const args = parseGet(rest);
+    return runGet(args, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Sockets and timers are closed; exit promptly even if a stray handle lingers.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`quiver: ${e.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    process.stderr.write(`quiver: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

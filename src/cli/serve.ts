@@ -1,0 +1,176 @@
+// L7: `quiver serve` — static files (or the built-in demo) over HTTP/3, POST/PUT /echo, and
+// /metrics both over HTTP/3 and over HTTP/1.1 on a TCP port. Without --cert/--key a self-signed
+// EC P-256 certificate for localhost / 127.0.0.1 / ::1 is generated at start; its SPKI pin is
+// printed for Chromium's --ignore-certificate-errors-spki-list.
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { generateSelfSigned } from '../pki/self-signed.js';
+import { pemDecode } from '../pki/pem.js';
+import { parseCertificate } from '../pki/x509.js';
+import { createServer, type Http3Server } from '../server/http3-server.js';
+import type { Http3IncomingMessage } from '../server/incoming-message.js';
+import type { Http3ServerResponse } from '../server/server-response.js';
+import { staticHandler } from '../server/static.js';
+import { QuiverMetrics } from '../metrics/quiver-metrics.js';
+import { serveMetrics, type MetricsServer } from '../metrics/http-exporter.js';
+import { demoFiles } from './demo-site.js';
+import { UsageError, type ServeArgs } from './args.js';
+
+export interface ServeHandle {
+  server: Http3Server;
+  metrics: QuiverMetrics;
+  metricsServer: MetricsServer | undefined;
+  /** https://host:port/ */
+  url: string;
+  /** base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
+  spkiPin: string;
+  close(): Promise<void>;
+}
+
+/** base64(SHA-256(SPKI)) of the first certificate in a PEM chain. */
+export function spkiPinOf(certPem: string): string {
+  const der = pemDecode(certPem, 'CERTIFICATE')[0];
+  if (der === undefined) throw new UsageError('--cert: no CERTIFICATE in the file');
+  const cert = parseCertificate(der);
+  return createHash('sha256').update(cert.spki).digest('base64');
+}
+
+function urlHost(host: string): string {
+  if (host === '::' || host === '0.0.0.0') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Echo the request body back (quic-go's example server does the same), for upload tests. */
+function echo(req: Http3IncomingMessage, res: Http3ServerResponse): void {
+  res.statusCode = 200;
+  res.setHeader('content-type', (req.headers['content-type'] as string | undefined) ?? 'application/octet-stream');
+  const len = req.headers['content-length'];
+  if (typeof len === 'string' && /^\d+$/.test(len)) res.setHeader('content-length', len);
+  req.pipe(res);
+  req.once('error', () => res.destroy());
+}
+
+export async function startServe(args: ServeArgs): Promise<ServeHandle> {
+  let certPem: string;
+  let keyPem: string;
+  let selfSigned = false;
+  if (args.cert !== undefined && args.key !== undefined) {
+    try {
+      certPem = readFileSync(args.cert, 'latin1');
+      keyPem = readFileSync(args.key, 'latin1');
+    } catch (e) {
+      throw new UsageError(`--cert/--key: ${(e as Error).message}`);
+    }
+  } else {
+    const hosts = ['localhost', '127.0.0.1', '::1'];
+    if (!hosts.includes(args.host) && args.host !== '::' && args.host !== '0.0.0.0') hosts.push(args.host.replace(/^\[|\]$/g, ''));
+    const ss = generateSelfSigned({ now: Date.now(), hosts });
+    certPem = ss.certPem;
+    keyPem = ss.keyPem;
+    selfSigned = true;
+  }
+  const spkiPin = spkiPinOf(certPem);
+  let root: string | undefined;
+  if (args.dir !== undefined) {
+    root = resolve(args.dir);
+    let ok = false;
+    try {
+      ok = statSync(root).isDirectory();
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new UsageError(`serve: not a directory: ${args.dir}`);
+  }
+  const files = root === undefined ? demoFiles() : undefined;
+  const serveStatic = staticHandler(root === undefined ? { files: files! } : { root });
+  const metrics = new QuiverMetrics();
+  const server = createServer(
+    {
+      cert: certPem,
+      key: keyPem,
+      host: args.host,
+      port: args.port,
+      retry: args.retry,
+      ...(args.qlogDir !== undefined ? { qlog: args.qlogDir } : {}),
+      ...(args.keylog !== undefined ? { keylog: args.keylog } : {}),
+      idleTimeout: 30_000,
+      maxStreamsBidi: 256,
+      maxStreamData: 2 * 1024 * 1024,
+      maxData: 16 * 1024 * 1024,
+      maxDatagramSize: 1350,
+    },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/echo' && (req.method === 'POST' || req.method === 'PUT')) return echo(req, res);
+      if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+        req.resume();
+        metrics.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.contentType });
+            res.end(req.method === 'HEAD' ? undefined : text);
+          },
+          () => {
+            res.statusCode = 500;
+            res.end();
+          },
+        );
+        return;
+      }
+      serveStatic(req, res).catch(() => {
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+      });
+    },
+  );
+  metrics.watchHttp(server);
+  await server.listen();
+  let metricsServer: MetricsServer | undefined;
+  if (args.metricsPort !== null) {
+    const metricsHost = args.host === 'localhost' ? '127.0.0.1' : args.host;
+    try {
+      metricsServer = await serveMetrics(metrics, args.metricsPort, metricsHost);
+    } catch (e) {
+      await server.close({ timeout: 0 });
+      throw new Error(`--metrics-port ${args.metricsPort}: ${(e as Error).message}`);
+    }
+  }
+  const port = server.address().port;
+  const url = `https://${urlHost(args.host)}:${port}/`;
+  void selfSigned;
+  return {
+    server,
+    metrics,
+    metricsServer,
+    url,
+    spkiPin,
+    close: async () => {
+      await Promise.all([server.close({ timeout: 1000 }), metricsServer?.close()]);
+    },
+  };
+}
+
+/** The banner `quiver serve` prints. */
+export function banner(h: ServeHandle, args: ServeArgs): string[] {
+  const addrs = h.server.addresses().map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`));
+  const port = h.server.address().port;
+  const what = args.dir === undefined ? 'the built-in demo site' : resolve(args.dir);
+  const lines = [
+    `quiver: serving ${what} over HTTP/3 (QUIC v1/v2, TLS 1.3)`,
+    `  url:       ${h.url}`,
+    `  listening: ${addrs.join(', ')} (UDP)`,
+    `  cert:      ${args.cert ?? 'self-signed for localhost, 127.0.0.1, ::1 (generated now, valid 14 days)'}`,
+    `  spki pin:  ${h.spkiPin}`,
+    `  chromium:  chromium --origin-to-force-quic-on=localhost:${port} --ignore-certificate-errors-spki-list=${h.spkiPin} https://localhost:${port}/`,
+    `  upload:    POST/PUT ${h.url}echo echoes the body`,
+  ];
+  if (h.metricsServer !== undefined) {
+    const a = h.metricsServer.address;
+    lines.push(`  metrics:   http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics (and ${h.url}metrics over HTTP/3)`);
+  } else {
+    lines.push(`  metrics:   ${h.url}metrics over HTTP/3`);
+  }
+  return lines;
+}

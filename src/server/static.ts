@@ -1,0 +1,220 @@
+// L7: a static file handler for the HTTP/3 server (RFC 9110 semantics): GET/HEAD only (405 with
+// Allow otherwise), content-type by extension, index.html for directories, single byte ranges
+// (RFC 9110 §14: 206 / 416), ETag + If-None-Match (304), and no way out of the root: the decoded
+// path may not contain '..' segments or NUL, and the real path (symlinks resolved) must stay under
+// the root's real path. Virtual files (generated content, e.g. the demo's 10 MB file) are served
+// from memory or a generator before the disk is consulted.
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Http3IncomingMessage } from './incoming-message.js';
+import type { Http3ServerResponse } from './server-response.js';
+
+export const MIME_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.htm': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.xml': 'application/xml',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.mp3': 'audio/mpeg',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
+  '.bin': 'application/octet-stream',
+};
+
+export function contentTypeFor(path: string): string {
+  return MIME_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** A file that lives in memory or is generated: `read(start, end)` yields bytes [start, end). */
+export interface VirtualFile {
+  size: number;
+  type?: string;
+  body?: Buffer;
+  read?: (start: number, end: number) => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
+export interface StaticOptions {
+  /** Directory served (absent: virtual files only). */
+  root?: string;
+  /** Files by URL path ('/index.html'), served before the disk. */
+  files?: ReadonlyMap<string, VirtualFile>;
+  /** Directory index (default 'index.html'). */
+  index?: string;
+}
+
+type Handler = (req: Http3IncomingMessage, res: Http3ServerResponse) => Promise<void>;
+
+function plain(res: Http3ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...extra });
+  res.end(res.req.method === 'HEAD' ? undefined : `${text}\n`);
+}
+
+/** Parse a single `bytes=` range (RFC 9110 §14.1.2); null = ignore the header, 'bad' = 416. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'bad' {
+  if (header === undefined) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return null; // multiple ranges or another unit: serve the whole representation
+  const a = m[1]!;
+  const b = m[2]!;
+  if (a === '' && b === '') return 'bad';
+  let start: number;
+  let end: number;
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'bad';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+    if (start >= size || end < start) return 'bad';
+  }
+  return { start, end };
+}
+
+/** Decode and check a request path; null when it must be refused. */
+export function safePath(url: string): string | null {
+  const q = url.indexOf('?');
+  const raw = q >= 0 ? url.slice(0, q) : url;
+  if (!raw.startsWith('/')) return null;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return null;
+  for (const seg of decoded.split('/')) if (seg === '..') return null;
+  return decoded;
+}
+
+export function staticHandler(options: StaticOptions): Handler {
+  const index = options.index ?? 'index.html';
+  const files = options.files;
+  const root = options.root === undefined ? undefined : resolve(options.root);
+  let realRoot: Promise<string> | undefined;
+
+  return async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      req.resume();
+      return plain(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
+    }
+    req.resume();
+    const path = safePath(req.url ?? '/');
+    if (path === null) return plain(res, 403, 'forbidden');
+    const vpath = path.endsWith('/') ? path + index : path;
+    const v = files?.get(vpath);
+    if (v !== undefined) return sendVirtual(req, res, v, vpath);
+    if (root === undefined) return plain(res, 404, 'not found');
+    realRoot ??= realpath(root);
+    let full = join(root, path);
+    let st;
+    try {
+      st = await stat(full);
+      if (st.isDirectory()) {
+        if (!path.endsWith('/')) {
+          res.writeHead(301, { location: encodeURI(path + '/') });
+          res.end();
+          return;
+        }
+        full = join(full, index);
+        st = await stat(full);
+      }
+      const real = await realpath(full);
+      const rr = await realRoot;
+      if (real !== rr && !real.startsWith(rr.endsWith(sep) ? rr : rr + sep)) return plain(res, 403, 'forbidden');
+    } catch {
+      return plain(res, 404, 'not found');
+    }
+    if (!st.isFile()) return plain(res, 404, 'not found');
+    const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const headers: Record<string, string | number> = {
+      'content-type': contentTypeFor(full),
+      etag,
+      'last-modified': st.mtime.toUTCString(),
+      'accept-ranges': 'bytes',
+      'cache-control': 'no-cache',
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag });
+      res.end();
+      return;
+    }
+    const range = parseRange(req.headers['range'] as string | undefined, st.size);
+    if (range === 'bad') return plain(res, 416, 'range not satisfiable', { 'content-range': `bytes */${st.size}` });
+    const start = range?.start ?? 0;
+    const end = range?.end ?? st.size - 1;
+    const length = st.size === 0 ? 0 : end - start + 1;
+    if (range !== null) headers['content-range'] = `bytes ${start}-${end}/${st.size}`;
+    headers['content-length'] = length;
+    res.writeHead(range !== null ? 206 : 200, headers);
+    if (req.method === 'HEAD' || length === 0) {
+      res.end();
+      return;
+    }
+    await pipeOut(createReadStream(full, { start, end, highWaterMark: 64 * 1024 }), res);
+  };
+}
+
+async function sendVirtual(req: Http3IncomingMessage, res: Http3ServerResponse, v: VirtualFile, path: string): Promise<void> {
+  const size = v.body?.length ?? v.size;
+  const range = parseRange(req.headers['range'] as string | undefined, size);
+  if (range === 'bad') return plain(res, 416, 'range not satisfiable', { 'content-range': `bytes */${size}` });
+  const start = range?.start ?? 0;
+  const end = range?.end ?? size - 1;
+  const length = size === 0 ? 0 : end - start + 1;
+  const headers: Record<string, string | number> = {
+    'content-type': v.type ?? contentTypeFor(path),
+    'content-length': length,
+    'accept-ranges': 'bytes',
+    'cache-control': 'no-cache',
+  };
+  if (range !== null) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+  res.writeHead(range !== null ? 206 : 200, headers);
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  if (v.body !== undefined) {
+    res.end(v.body.subarray(start, end + 1));
+    return;
+  }
+  await pipeOut(Readable.from(v.read!(start, end + 1)), res);
+}
+
+/** Pipe with backpressure; a client that goes away just stops the copy. */
+function pipeOut(src: Readable, res: Http3ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      src.destroy();
+      resolve();
+    };
+    src.once('error', () => {
+      res.destroy();
+      done();
+    });
+    res.once('close', done);
+    res.once('finish', done);
+    src.pipe(res);
+  });
+}
