@@ -14,7 +14,7 @@ import { LossDetection } from '../transport/loss-detection.js';
 import { Pacer } from '../transport/pacer.js';
 import { Pmtud } from '../transport/pmtud.js';
 import { newStreamFrameInfo } from '../transport/send-stream.js';
-import { StreamMap, newControlFrameInfo } from '../transport/stream-map.js';
+import { StreamMap, newControlFrameInfo, type StreamLimits } from '../transport/stream-map.js';
 import { Writer } from '../util/bytes.js';
 import { LocalCids, PeerCids } from './cids.js';
 import { OneRttKeys } from './keys.js';
@@ -125,6 +125,11 @@ export class ConnState {
   newTokenPending: Uint8Array | null = null;
   /** Client resuming with 0-RTT: the server parameters remembered from the session (RFC 9000 §7.4.1). */
   rememberedParams: TransportParameters | null = null;
+  /**
+   * Client with 0-RTT in play: the server's new stream limits, applied once 0-RTT is over (1-RTT
+   * keys, or rejection) — 0-RTT packets use only the remembered values (RFC 9000 §7.4.1).
+   */
+  deferredPeerLimits: StreamLimits | null = null;
   /** Client: 1-RTT read keys that arrived before the write keys. */
   pendingOneRttOpen: PacketProtection | null = null;
   /** New read keys were installed: retry buffered packets. */

@@ -25,6 +25,7 @@ import { TlsClient, type TlsClientOptions } from '../tls/client.js';
 import { TlsServer, type EarlyDataContext, type TlsServerOptions } from '../tls/server.js';
 import { decodeClientSession, encodeClientSession, type ClientSession, type TicketKeyring } from '../tls/session-ticket.js';
 import type { AntiReplay } from '../tls/anti-replay.js';
+import type { StreamLimits } from '../transport/stream-map.js';
 import { EncryptionLevel, type HandshakeInfo, type TlsEvent } from '../tls/types.js';
 import { TlsAlert } from '../tls/wire/alert.js';
 import { ExtensionType, HandshakeType } from '../tls/wire/constants.js';
@@ -159,16 +160,24 @@ function validatePeerParams(st: ConnState, p: TransportParameters): void {
   }
 }
 
-function applyPeerParams(st: ConnState, p: TransportParameters, now: number): void {
-  st.peerParams = p;
-  st.streams.setPeerLimits({
+function streamLimitsOf(p: TransportParameters): StreamLimits {
+  return {
     initialMaxData: p.initialMaxData,
     initialMaxStreamDataBidiLocal: p.initialMaxStreamDataBidiLocal,
     initialMaxStreamDataBidiRemote: p.initialMaxStreamDataBidiRemote,
     initialMaxStreamDataUni: p.initialMaxStreamDataUni,
     initialMaxStreamsBidi: p.initialMaxStreamsBidi,
     initialMaxStreamsUni: p.initialMaxStreamsUni,
-  });
+  };
+}
+
+function applyPeerParams(st: ConnState, p: TransportParameters, now: number): void {
+  st.peerParams = p;
+  const limits = streamLimitsOf(p);
+  // RFC 9000 §7.4.1: while 0-RTT packets may still go out they use the remembered limits only;
+  // the new ones apply with the 1-RTT keys (or at once when 0-RTT was rejected).
+  if (!st.isServer && st.zeroRttSeal !== null && !st.earlyDataRejected) st.deferredPeerLimits = limits;
+  else st.streams.setPeerLimits(limits);
   st.ld.setMaxAckDelay(p.maxAckDelay);
   st.peerAckDelayExponent = p.ackDelayExponent;
   st.localCids.limit = Math.min(p.activeConnectionIdLimit, 8);
@@ -203,14 +212,56 @@ function applyRememberedParams(st: ConnState, session: ClientSession): void {
     return;
   }
   st.rememberedParams = p;
-  st.streams.setPeerLimits({
-    initialMaxData: p.initialMaxData,
-    initialMaxStreamDataBidiLocal: p.initialMaxStreamDataBidiLocal,
-    initialMaxStreamDataBidiRemote: p.initialMaxStreamDataBidiRemote,
-    initialMaxStreamDataUni: p.initialMaxStreamDataUni,
-    initialMaxStreamsBidi: p.initialMaxStreamsBidi,
-    initialMaxStreamsUni: p.initialMaxStreamsUni,
-  });
+  st.streams.setPeerLimits(streamLimitsOf(p));
+}
+
+/** Apply the server's stream limits held back while 0-RTT was possible. */
+function applyDeferredLimits(st: ConnState): void {
+  const l = st.deferredPeerLimits;
+  if (l === null) return;
+  st.deferredPeerLimits = null;
+  st.streams.setPeerLimits(l);
+}
+
+/**
+ * RFC 9000 §7.4.1: a server that accepts 0-RTT MUST NOT lower the limits the client may already
+ * have used; RFC 9221 §3: nor max_datagram_frame_size. The client closes with PROTOCOL_VIOLATION.
+ */
+function checkAcceptedLimits(st: ConnState): void {
+  const old = st.rememberedParams;
+  const p = st.peerParams;
+  if (old === null || p === null) return;
+  const fields = [
+    'activeConnectionIdLimit',
+    'initialMaxData',
+    'initialMaxStreamDataBidiLocal',
+    'initialMaxStreamDataBidiRemote',
+    'initialMaxStreamDataUni',
+    'initialMaxStreamsBidi',
+    'initialMaxStreamsUni',
+    'maxDatagramFrameSize',
+  ] as const;
+  for (const f of fields) {
+    if (p[f] < old[f]) {
+      throw new TransportError(TransportErrorCode.PROTOCOL_VIOLATION, `0-RTT accepted but ${f} lowered from ${old[f]} to ${p[f]}`);
+    }
+  }
+}
+
+/**
+ * The server rejected 0-RTT (RFC 9001 §4.6.2): every 0-RTT packet is lost, the streams start over
+ * (their data goes again in 1-RTT packets under the server's new limits, which may be lower than
+ * the remembered ones, RFC 9000 §7.4.1), and the remembered parameters no longer apply.
+ */
+function onEarlyDataRejected(st: ConnState, now: number): void {
+  st.earlyDataRejected = true;
+  onZeroRttRejected(st, now);
+  st.zeroRttSeal?.discard();
+  st.zeroRttSeal = null;
+  st.rememberedParams = null;
+  st.streams.onEarlyDataRejected();
+  if (st.deferredPeerLimits !== null) applyDeferredLimits(st);
+  else if (st.peerParams !== null) st.streams.setPeerLimits(streamLimitsOf(st.peerParams));
 }
 
 /** Server: are the parameters a ticket remembers still honoured (RFC 9001 §4.6.2)? */
@@ -403,12 +454,9 @@ export function drainTls(st: ConnState, now: number): void {
         onPeerParams(st, e.data, now);
         break;
       case 'early-data':
-        if (!st.isServer && !e.accepted && st.earlyDataOffered) {
-          st.earlyDataRejected = true;
-          onZeroRttRejected(st, now);
-          st.zeroRttSeal?.discard();
-          st.zeroRttSeal = null;
-        }
+        if (st.isServer || !st.earlyDataOffered || st.earlyDataRejected) break;
+        if (e.accepted) checkAcceptedLimits(st);
+        else onEarlyDataRejected(st, now);
         break;
       case 'handshake-complete':
         onHandshakeComplete(st, e.info, now);
@@ -457,6 +505,7 @@ function installSecret(st: ConnState, level: EncryptionLevel, dir: 'read' | 'wri
           // RFC 9001 §4.9.3: a client drops 0-RTT keys once 1-RTT keys are installed.
           st.zeroRttSeal?.discard();
           st.zeroRttSeal = null;
+          applyDeferredLimits(st);
         }
       } else if (st.oneRtt !== null) {
         st.oneRtt.setOpen(pp);

@@ -362,6 +362,32 @@ export class SendStream {
     return true;
   }
 
+  /**
+   * The peer rejected 0-RTT (RFC 9001 §4.6.2, RFC 9000 §7.4.1): nothing sent so far reached it.
+   * Every buffered byte and the FIN become unsent again, under a fresh stream credit of `limit`
+   * (the peer's new transport parameters raise it with onMaxStreamData-style updates). A stream
+   * already reset keeps its RESET_STREAM, now with final size 0 (the peer saw no data).
+   */
+  restartAfterRejection(limit: number): void {
+    const c = this.credit;
+    c.limit = limit;
+    c.used = 0;
+    c.blockedPending = false;
+    c.blockedAt = -1;
+    this.lost.clear();
+    if (this.isReset) {
+      this.resetFinalSize = 0;
+      if (this.state === SendState.ResetSent) this.resetPending = true;
+      return;
+    }
+    if (this.state >= SendState.DataRecvd) return;
+    this.acked.clear();
+    this.sentOffset = this.ackedOffset;
+    this.finSent = false;
+    this.finPending = this.finWritten && !this.finAcked;
+    this.state = SendState.Ready;
+  }
+
   /** MAX_STREAM_DATA from the peer. Returns true when the limit increased. */
   onMaxStreamData(max: number): boolean {
     return this.credit.update(max);

@@ -134,6 +134,11 @@ export class Stream implements Schedulable {
   readableSignaled = false;
   resetSignaled = false;
   writeBlocked = false;
+  /**
+   * A local stream above the peer's current stream limit (after a 0-RTT rejection lowered it):
+   * it sends nothing, not even control frames, until MAX_STREAMS admits it.
+   */
+  held = false;
   /** Free slot for the layer above (e.g. its Duplex object). */
   userData: unknown = undefined;
 
@@ -168,6 +173,8 @@ export class StreamMap {
   private readonly detectConflicts: boolean;
 
   private maxDataPending = false;
+  /** Streams with `held` set. */
+  private heldCount = 0;
   // Index 0 = bidirectional, 1 = unidirectional.
   /** Streams we opened. */
   private readonly localOpened = [0, 0];
@@ -224,6 +231,41 @@ export class StreamMap {
     this.raisePeerMaxStreams(UNI, p.initialMaxStreamsUni);
     for (const s of this.streams.values()) {
       if (s.send !== null && s.send.credit.update(this.peerSendLimit(s.id))) this.afterSendChange(s);
+    }
+    if (this.heldCount > 0) {
+      // After a 0-RTT rejection: streams still above the limits wait (STREAMS_BLOCKED tells the peer).
+      this.releaseHeld(BIDI, this.peerMaxStreams[BIDI]!);
+      this.releaseHeld(UNI, this.peerMaxStreams[UNI]!);
+    }
+  }
+
+  /**
+   * The server rejected 0-RTT (RFC 9001 §4.6.2: reset the state of all streams; RFC 9000 §7.4.1:
+   * the remembered limits no longer apply). Nothing we sent reached the peer: every local stream's
+   * data becomes unsent again (it goes out in 1-RTT packets, within the new limits), and the
+   * peer's limits restart from zero until setPeerLimits() applies its transport parameters —
+   * which may be lower than the remembered ones. Streams beyond the new stream limit are held
+   * (and STREAMS_BLOCKED sent) until MAX_STREAMS admits them. Call after the 0-RTT packets'
+   * frames were declared lost.
+   */
+  onEarlyDataRejected(): void {
+    this.peer = null;
+    const c = this.connSend;
+    c.limit = 0;
+    c.used = 0;
+    c.blockedPending = false;
+    c.blockedAt = -1;
+    for (let d = 0; d < 2; d++) {
+      this.peerMaxStreams[d] = 0;
+      this.streamsBlockedPending[d] = false;
+      this.streamsBlockedAt[d] = -1;
+    }
+    for (const s of this.streams.values()) {
+      if (!isLocallyInitiated(s.id, this.isClient)) continue;
+      s.send?.restartAfterRejection(0);
+      this.sched.remove(s);
+      s.held = true;
+      this.heldCount++;
     }
   }
 
@@ -504,6 +546,10 @@ export class StreamMap {
     }
     while (this.ctrlHead < this.ctrlQueue.length) {
       const s = this.ctrlQueue[this.ctrlHead]!;
+      if (s.held) {
+        this.dequeueCtrl(); // queued again when MAX_STREAMS admits it
+        continue;
+      }
       if (!s.closed && this.pollStreamControl(s, maxBytes, now, rtt, out)) {
         if (!hasStreamControl(s)) this.dequeueCtrl();
         return true;
@@ -574,7 +620,7 @@ export class StreamMap {
     const s = this.streams.get(id);
     if (s === undefined || s.send === null) return;
     s.send.onLost(offset, length, fin);
-    if (s.send.wantsToSend) this.sched.push(s);
+    if (s.send.wantsToSend && !s.held) this.sched.push(s);
   }
 
   onControlFrameAcked(f: ControlFrameInfo): void {
@@ -715,6 +761,7 @@ export class StreamMap {
   }
 
   private afterSendChange(s: Stream): void {
+    if (s.held) return;
     const send = s.send!;
     if (send.wantsToSend) this.sched.push(s);
     if (send.checkBlocked()) this.queueCtrl(s);
@@ -762,7 +809,7 @@ export class StreamMap {
   }
 
   private queueCtrl(s: Stream): void {
-    if (s.ctrlQueued || s.closed) return;
+    if (s.ctrlQueued || s.closed || s.held) return;
     s.ctrlQueued = true;
     this.ctrlQueue.push(s);
   }
@@ -851,10 +898,31 @@ export class StreamMap {
     return Math.min(MAX_STREAMS_LIMIT, this.peerClosed[d]! + initial);
   }
 
+  /** Admit held streams of direction `d` below the new limit; STREAMS_BLOCKED if some still wait. */
+  private releaseHeld(d: number, max: number): void {
+    let waiting = false;
+    for (const s of this.streams.values()) {
+      if (!s.held || (isUni(s.id) ? UNI : BIDI) !== d) continue;
+      if (streamIndex(s.id) >= max) {
+        waiting = true;
+        continue;
+      }
+      s.held = false;
+      this.heldCount--;
+      if (s.send !== null) this.afterSendChange(s);
+      if (hasStreamControl(s)) this.queueCtrl(s);
+    }
+    if (waiting && this.streamsBlockedAt[d] !== max) {
+      this.streamsBlockedAt[d] = max;
+      this.streamsBlockedPending[d] = true;
+    }
+  }
+
   private raisePeerMaxStreams(d: number, max: number): void {
     if (max <= this.peerMaxStreams[d]!) return;
     this.peerMaxStreams[d] = max;
     this.streamsBlockedPending[d] = false;
+    if (this.heldCount > 0) this.releaseHeld(d, max);
     if (this.openWanted[d]) {
       this.openWanted[d] = false;
       this.events.push({ type: 'streams_available', bidi: d === BIDI });

@@ -321,3 +321,40 @@ test('our stopSending queues STOP_SENDING and returns credit for discarded data'
   t.is(m.get(2), undefined, 'collected: stopped and reset');
   t.is(m.connRecv.consumed, 900);
 });
+
+test('0-RTT rejected (RFC 9001 §4.6.2): streams restart unsent under lower limits; streams above the new limit wait for MAX_STREAMS', (t) => {
+  const m = new StreamMap({ isClient: true, local: LIMITS });
+  m.setPeerLimits(LIMITS); // remembered: 4 bidi streams, 1000 bytes each, 10 000 in all
+  const ids = [m.open(true)!, m.open(true)!, m.open(true)!];
+  for (const id of ids) m.write(id, new Uint8Array(900), true);
+  const f = newStreamFrameInfo();
+  let sent = 0;
+  while (m.pollStreamFrame(1200, f)) sent += f.length;
+  t.is(sent, 2700, 'everything went out in "0-RTT"');
+  m.onEarlyDataRejected();
+  t.false(m.hasPendingStreamData(), 'nothing may go before the new limits are known');
+  m.setPeerLimits({ ...LIMITS, initialMaxData: 1000, initialMaxStreamDataBidiRemote: 600, initialMaxStreamsBidi: 2 });
+  const frames: [number, number, number, boolean][] = [];
+  while (m.pollStreamFrame(1200, f)) frames.push([f.streamId, f.offset, f.length, f.fin]);
+  // New data from offset 0 within 600 per stream and 1000 in all; stream 8 is above the limit of 2.
+  t.deepEqual(frames, [
+    [0, 0, 600, false],
+    [4, 0, 400, false],
+  ]);
+  const c = newControlFrameInfo();
+  const ctrl: [number, number][] = [];
+  while (m.pollControlFrame(100, 0, 0, c)) ctrl.push([c.frameType, c.value]);
+  t.true(ctrl.some(([type, v]) => type === FT.STREAMS_BLOCKED_BIDI && v === 2), JSON.stringify(ctrl));
+  t.true(ctrl.some(([type]) => type === FT.DATA_BLOCKED));
+  m.onMaxData(10_000);
+  m.onMaxStreamData(0, 1000);
+  m.onMaxStreamData(4, 1000);
+  m.onMaxStreams(true, 3);
+  const ends = new Map<number, number>();
+  while (m.pollStreamFrame(1200, f)) ends.set(f.streamId, f.offset + f.length);
+  t.deepEqual([...ends].sort((a, b) => a[0] - b[0]), [
+    [0, 900],
+    [4, 900],
+    [8, 600],
+  ]);
+});
