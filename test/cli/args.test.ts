@@ -1,0 +1,61 @@
+// `quiver` argument parsing: defaults, every flag, and usage errors naming the flag.
+import test from 'ava';
+import { parseGet, parseServe, UsageError } from '../../src/cli/args.js';
+
+test('serve defaults: localhost:4433, metrics on 9090, demo site', (t) => {
+  const a = parseServe([]);
+  t.is(a.dir, undefined);
+  t.is(a.host, 'localhost');
+  t.is(a.port, 4433);
+  t.is(a.metricsPort, 9090);
+  t.false(a.retry);
+  t.is(a.cert, undefined);
+});
+
+test('serve flags', (t) => {
+  const a = parseServe(['www', '--host', '::1', '-p', '0', '--cert', 'c.pem', '--key', 'k.pem', '--metrics-port=0', '--retry', '--qlog-dir', 'q', '--keylog', 'k.log', '-q']);
+  t.deepEqual(a, { dir: 'www', host: '::1', port: 0, cert: 'c.pem', key: 'k.pem', metricsPort: 0, retry: true, qlogDir: 'q', keylog: 'k.log', quiet: true });
+  t.is(parseServe(['--no-metrics']).metricsPort, null);
+});
+
+test('serve usage errors', (t) => {
+  t.throws(() => parseServe(['--port', '70000']), { instanceOf: UsageError, message: /--port/ });
+  t.throws(() => parseServe(['--port', 'abc']), { instanceOf: UsageError, message: /--port/ });
+  t.throws(() => parseServe(['--metrics-port', '-1']), { instanceOf: UsageError });
+  t.throws(() => parseServe(['--cert', 'c.pem']), { instanceOf: UsageError, message: /--cert and --key/ });
+  t.throws(() => parseServe(['a', 'b']), { instanceOf: UsageError, message: /one directory/ });
+  t.throws(() => parseServe(['--bogus']), { instanceOf: UsageError, message: /bogus/ });
+});
+
+test('get defaults and flags', (t) => {
+  const a = parseGet(['https://localhost:4433/x']);
+  t.is(a.url.href, 'https://localhost:4433/x');
+  t.is(a.method, 'GET');
+  t.false(a.insecure);
+  t.is(a.connectTimeout, 10);
+  const b = parseGet(['https://h/p', '-o', 'out', '-k', '--cacert', 'ca.pem', '-H', 'X-A: 1', '-H', 'accept:  text/html ', '-d', '@file', '-v', '--fail', '--connect-timeout', '2.5']);
+  t.is(b.output, 'out');
+  t.true(b.insecure);
+  t.is(b.cacert, 'ca.pem');
+  t.deepEqual(b.headers, [
+    ['x-a', '1'],
+    ['accept', 'text/html'],
+  ]);
+  t.is(b.method, 'POST', '-d implies POST');
+  t.is(b.data, '@file');
+  t.true(b.verbose);
+  t.true(b.fail);
+  t.is(b.connectTimeout, 2.5);
+  t.is(parseGet(['https://h/', '-I']).method, 'HEAD');
+  t.is(parseGet(['https://h/', '-X', 'put', '-d', 'x']).method, 'PUT');
+});
+
+test('get usage errors', (t) => {
+  t.throws(() => parseGet([]), { instanceOf: UsageError, message: /one URL/ });
+  t.throws(() => parseGet(['http://h/']), { instanceOf: UsageError, message: /https/ });
+  t.throws(() => parseGet(['nope']), { instanceOf: UsageError, message: /not a URL/ });
+  t.throws(() => parseGet(['https://h/', '-H', 'novalue']), { instanceOf: UsageError, message: /--header/ });
+  t.throws(() => parseGet(['https://h/', '-H', 'bad name: v']), { instanceOf: UsageError, message: /--header/ });
+  t.throws(() => parseGet(['https://h/', '-X', 'G E T']), { instanceOf: UsageError, message: /--request/ });
+  t.throws(() => parseGet(['https://h/', '--connect-timeout', '0']), { instanceOf: UsageError, message: /--connect-timeout/ });
+});
