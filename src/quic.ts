@@ -54,3 +54,10 @@ export { PacketProtection, derivePacketKeys, nextTrafficSecret } from './crypto/
 export { initialSecrets, initialProtection } from './crypto/initial.js';
 export { buildRetryPacket, retryIntegrityTag, verifyRetryIntegrity } from './crypto/retry.js';
 export { SecureRandom, SeededRandom, secureRandom, type RandomSource } from './crypto/random.js';
+// The Node-level QUIC API (L7): listen/connect, sessions, streams as Node streams, typed errors.
+export { listen, connect, QuicServer, type AddressInfo } from './io/quic.js';
+export { QuicSession, type SessionInfo, type DatagramStatus } from './io/session.js';
+export { QuicStream, QuicSendStream, QuicReceiveStream, type AnyQuicStream } from './io/stream.js';
+export { QuicError, QuicErrorCode, type QuicErrorCodeValue, type CloseInfo } from './io/errors.js';
+export type { ServerOptions, ClientOptions, TransportOptions, PemInput } from './io/options.js';
+export { UdpDriver, type DriverStats } from './io/udp-driver.js';

@@ -1,2 +1,11 @@
-// `quiver/server`: filled in by the layer that implements it.
-export {};
+// `quiver/server`: HTTP/3 for applications — createServer() with node:http-style (req, res) or
+// fetch-style handlers, an HTTP/3 client with fetch() and request(), a static file handler, and
+// Prometheus metrics (prom-client) with a TCP /metrics exporter.
+export { createServer, Http3Server, type Http3ServerOptions, type Http3ServerStats, type RequestListener } from './server/http3-server.js';
+export { Http3IncomingMessage, type Http3SocketInfo } from './server/incoming-message.js';
+export { Http3ServerResponse } from './server/server-response.js';
+export type { FetchHandler } from './server/fetch-handler.js';
+export { Http3Client, Http3ClientRequest, fetch, request, type Http3ClientOptions, type Http3RequestOptions } from './server/client.js';
+export { staticHandler, contentTypeFor, MIME_TYPES, type StaticOptions, type VirtualFile } from './server/static.js';
+export { QuiverMetrics, METRIC_PREFIX, type QuiverMetricsOptions } from './metrics/quiver-metrics.js';
+export { serveMetrics, type MetricsServer } from './metrics/http-exporter.js';
