@@ -61,6 +61,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
 
   private readonly streams = new Map<number, StreamCore>();
   private readonly stalledWrites = new Set<StreamCore>();
+  private readonly pendingReads = new Set<StreamCore>();
   private readonly incoming = new AsyncQueue<AnyQuicStream>();
   private readonly datagramWaiters = new Map<number, (s: DatagramStatus) => void>();
   private streamWaiters: Array<{ bidi: boolean; resolve: () => void; reject: (e: Error) => void }> = [];
@@ -224,6 +225,10 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   stalled(core: StreamCore): void {
     this.stalledWrites.add(core);
   }
+  /** @internal */
+  scheduleRead(core: StreamCore): void {
+    this.pendingReads.add(core);
+  }
   /** @internal ConnectionSink: after a batch of events, retry writes that found no room. */
   afterEvents(): void {
     // A handshake that failed (we or the peer closed) rejects `opened` now, not after the closing period.
@@ -235,6 +240,11 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
       }
     }
     this.afterTap?.();
+    if (this.pendingReads.size > 0) {
+      const reads = [...this.pendingReads];
+      this.pendingReads.clear();
+      for (const core of reads) core.runScheduled();
+    }
     if (this.stalledWrites.size === 0) return;
     const list = [...this.stalledWrites];
     this.stalledWrites.clear();

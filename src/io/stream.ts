@@ -29,6 +29,8 @@ export interface StreamHost {
   forget(id: number): void;
   /** A write was accepted with 0 bytes: retry after the connection's next events. */
   stalled(core: StreamCore): void;
+  /** Pull this stream after the current batch of events. */
+  scheduleRead(core: StreamCore): void;
 }
 
 type NodeSide = Duplex | Readable | Writable;
@@ -166,8 +168,13 @@ export class StreamCore {
     this.pull();
   }
 
-  /** 'stream-readable': data or FIN arrived. */
+  /** 'stream-readable': data or FIN arrived; pulled after the batch of events (larger chunks). */
   onReadable(): void {
+    if (this.wantRead) this.host.scheduleRead(this);
+  }
+
+  /** @internal Run by the session after a batch of events. */
+  runScheduled(): void {
     if (this.wantRead) this.pull();
   }
 

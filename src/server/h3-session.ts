@@ -10,6 +10,7 @@ import type { H3Transport } from '../h3/transport.js';
 import type { H3Event, H3LocalSettings } from '../h3/types.js';
 import type { HeaderField } from '../qpack/index.js';
 import type { QuicSession } from '../io/session.js';
+import type { BodySource } from './body.js';
 
 /** What a request stream's owner gets told (server exchange or client request). */
 export interface H3StreamHandler {
@@ -56,6 +57,8 @@ export class H3Session {
   private readonly handlers = new Map<number, H3StreamHandler>();
   /** Streams whose last write took nothing: retried after the next batch of events. */
   private readonly stalled = new Set<number>();
+  /** Bodies with data to pull once the batch is done. */
+  private readonly reads = new Set<BodySource>();
   private closedError: Error | null = null;
   /** Server: a new request. */
   onRequest: ((ev: H3RequestEvent) => void) | undefined;
@@ -73,7 +76,7 @@ export class H3Session {
     this.h3 = new H3Connection(quic.conn as unknown as H3Transport, { role, rng: secureRandom, settings });
     quic.setTap(
       (ev) => this.onTransportEvent(ev),
-      () => this.retryStalled(),
+      () => this.afterBatch(),
     );
     quic.kick();
   }
@@ -101,6 +104,20 @@ export class H3Session {
   /** A write took 0 bytes: make sure it is retried (the transport may not announce room). */
   markStalled(streamId: number): void {
     this.stalled.add(streamId);
+  }
+
+  /** Pull `body` after the current batch of events (coalesces per-packet 'data' events). */
+  scheduleRead(body: BodySource): void {
+    this.reads.add(body);
+  }
+
+  private afterBatch(): void {
+    if (this.reads.size > 0) {
+      const list = [...this.reads];
+      this.reads.clear();
+      for (const b of list) b.runScheduled();
+    }
+    this.retryStalled();
   }
 
   private retryStalled(): void {
