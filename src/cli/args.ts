@@ -35,6 +35,10 @@ export const USAGE = `Usage:
   -v, --verbose             handshake details and headers on stderr
   -f, --fail                exit 22 on HTTP status >= 400
       --connect-timeout S   give up the handshake after S seconds (default 10)
+      --version V           QUIC version of the first Initial: v1 (default), v2, v2draft or hex
+      --session-file F      resume with the ticket/token saved in F (0-RTT when the server allows),
+                            then save the new ones there
+      --key-update MS       initiate a TLS key update MS ms after the handshake is confirmed
       --qlog-dir D, --keylog FILE   as for serve
 
   quiver --version | --help
@@ -68,6 +72,19 @@ export interface GetArgs {
   connectTimeout: number;
   qlogDir: string | undefined;
   keylog: string | undefined;
+  version: number | undefined;
+  sessionFile: string | undefined;
+  keyUpdate: number | undefined;
+}
+
+const VERSION_NAMES: Record<string, number> = { v1: 0x00000001, v2: 0x6b3343cf, v2draft: 0x709a50c4 };
+
+function version(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const named = VERSION_NAMES[v.toLowerCase()];
+  if (named !== undefined) return named;
+  if (/^0x[0-9a-f]{1,8}$/i.test(v)) return Number.parseInt(v.slice(2), 16);
+  throw new UsageError(`--version: expected v1, v2, v2draft or a hex version like 0x00000001, got ${JSON.stringify(v)}`);
 }
 
 function port(flag: string, v: string | undefined, dflt: number): number {
@@ -133,6 +150,9 @@ export function parseGet(argv: string[]): GetArgs {
     'connect-timeout': { type: 'string' },
     'qlog-dir': { type: 'string' },
     keylog: { type: 'string' },
+    version: { type: 'string' },
+    'session-file': { type: 'string' },
+    'key-update': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`get: expected exactly one URL, got ${positionals.length}`);
   let url: URL;
@@ -174,5 +194,15 @@ export function parseGet(argv: string[]): GetArgs {
     connectTimeout,
     qlogDir: v['qlog-dir'] as string | undefined,
     keylog: v['keylog'] as string | undefined,
+    version: version(v['version'] as string | undefined),
+    sessionFile: v['session-file'] as string | undefined,
+    keyUpdate: keyUpdate(v['key-update'] as string | undefined),
   };
+}
+
+function keyUpdate(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/ms$/, ''));
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--key-update: expected milliseconds >= 0, got ${JSON.stringify(v)}`);
+  return n;
 }

@@ -2,12 +2,13 @@
 // 7 connection failed; 22 HTTP status ≥ 400 with --fail; 23 output write error; 26 body file
 // unreadable; 28 handshake timeout; 35 TLS handshake failed; 60 certificate not trusted (curl's
 // numbering where one exists).
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Http3Client, type Http3ClientRequest } from '../server/client.js';
 import type { Http3IncomingMessage } from '../server/incoming-message.js';
 import type { GetArgs } from './args.js';
+import type { QuicSession } from '../io/session.js';
 
 export const ExitCode = {
   OK: 0,
@@ -65,12 +66,62 @@ function headerLines(status: number, msg: Http3IncomingMessage): string {
   return s + '\r\n';
 }
 
+interface SavedSession {
+  ticket: Buffer | undefined;
+  token: Buffer | undefined;
+}
+
+/** Read `--session-file` (JSON: base64 ticket and NEW_TOKEN token); a missing file is a first run. */
+function loadSession(file: string | undefined): SavedSession {
+  if (file === undefined) return { ticket: undefined, token: undefined };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { ticket: undefined, token: undefined };
+  }
+  try {
+    const j = JSON.parse(text) as { ticket?: string; token?: string };
+    return {
+      ticket: typeof j.ticket === 'string' ? Buffer.from(j.ticket, 'base64') : undefined,
+      token: typeof j.token === 'string' ? Buffer.from(j.token, 'base64') : undefined,
+    };
+  } catch {
+    return { ticket: undefined, token: undefined };
+  }
+}
+
+function saveSession(file: string, ticket: Buffer | undefined, token: Buffer | undefined): void {
+  try {
+    writeFileSync(file, JSON.stringify({ ticket: ticket?.toString('base64'), token: token?.toString('base64') }) + '\n', { mode: 0o600 });
+  } catch {
+    // Best effort: the transfer itself is what the exit status reports.
+  }
+}
+
+/** `--key-update MS`: initiate a key update (RFC 9001 §6) MS ms after the handshake is confirmed. */
+function scheduleKeyUpdate(q: QuicSession, ms: number, verbose: (line: string) => void): void {
+  const tryUpdate = (attempt: number): void => {
+    if (q.destroyed) return;
+    if (q.handshakeConfirmed && q.updateKeys()) {
+      verbose(`* key update initiated`);
+      return;
+    }
+    if (attempt < 200) setTimeout(() => tryUpdate(attempt + 1), 5).unref();
+  };
+  void q.opened.then(() => setTimeout(() => tryUpdate(0), ms).unref(), () => {});
+}
+
 /** Run one `quiver get`; resolves to the exit status. */
 export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
   const verbose = (line: string): void => {
     if (args.verbose) io.stderr.write(`${line}\n`);
   };
+  const saved = loadSession(args.sessionFile);
   const client = new Http3Client({
+    ...(saved.ticket !== undefined ? { session: saved.ticket, enableEarlyData: true } : {}),
+    ...(saved.token !== undefined ? { token: saved.token } : {}),
+    ...(args.version !== undefined ? { version: args.version } : {}),
     ...(args.insecure ? { rejectUnauthorized: false } : {}),
     ...(args.cacert !== undefined ? { ca: args.cacert } : {}),
     ...(args.qlogDir !== undefined ? { qlog: args.qlogDir } : {}),
@@ -106,10 +157,26 @@ export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
       }),
     ]).finally(() => clearTimeout(timer));
     const q = pooled.quic;
-    const info = q.handshake!;
-    verbose(`* connected to ${q.remoteAddress.remoteAddress}:${q.remoteAddress.remotePort} in ${(performance.now() - t0).toFixed(1)} ms`);
-    verbose(`* QUIC version 0x${info.version.toString(16)}, ALPN ${info.alpn}${info.resumed ? ', resumed' : ''}, RTT ${q.stats.rtt.smoothed.toFixed(2)} ms`);
+    const describeHandshake = (): void => {
+      const info = q.handshake!;
+      verbose(`* handshake done in ${(performance.now() - t0).toFixed(1)} ms with ${q.remoteAddress.remoteAddress}:${q.remoteAddress.remotePort}`);
+      verbose(
+        `* QUIC version 0x${info.version.toString(16)}, ALPN ${info.alpn}${info.resumed ? ', resumed' : ''}${info.earlyDataAccepted ? ', 0-RTT accepted' : ''}, RTT ${q.stats.rtt.smoothed.toFixed(2)} ms`,
+      );
+    };
+    if (q.handshake !== null) describeHandshake();
+    else {
+      verbose('* sending the request as 0-RTT early data');
+      void q.opened.then(describeHandshake, () => {});
+    }
     if (args.insecure) verbose('* certificate NOT verified (--insecure)');
+    if (args.sessionFile !== undefined) {
+      const file = args.sessionFile;
+      const save = (): void => saveSession(file, q.sessionTicket, q.token);
+      q.on('session-ticket', save);
+      q.on('new-token', save);
+    }
+    if (args.keyUpdate !== undefined) scheduleKeyUpdate(q, args.keyUpdate, verbose);
     const headers: Array<[string, string]> = [...args.headers];
     if (!headers.some((h) => h[0] === 'user-agent')) headers.push(['user-agent', 'quiver-get']);
     if (!headers.some((h) => h[0] === 'accept')) headers.push(['accept', '*/*']);

@@ -94,6 +94,8 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
       retry: args.retry,
       ...(args.qlogDir !== undefined ? { qlog: args.qlogDir } : {}),
       ...(args.keylog !== undefined ? { keylog: args.keylog } : {}),
+      // Resumption with 0-RTT (RFC 9001 §4.6; single-use tickets bound the replay window).
+      enableEarlyData: true,
       idleTimeout: 30_000,
       maxStreamsBidi: 256,
       maxStreamData: 2 * 1024 * 1024,
@@ -133,8 +135,8 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
     try {
       metricsServer = await serveMetrics(metrics, args.metricsPort, metricsHost);
     } catch (e) {
-      await server.close({ timeout: 0 });
-      throw new Error(`--metrics-port ${args.metricsPort}: ${(e as Error).message}`);
+      // Not fatal (several servers on one machine): /metrics over HTTP/3 stays.
+      process.stderr.write(`quiver: no TCP metrics listener on ${metricsHost}:${args.metricsPort} (${(e as Error).message}); /metrics stays available over HTTP/3\n`);
     }
   }
   const port = server.address().port;

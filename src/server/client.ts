@@ -329,9 +329,11 @@ export class Http3Client {
     };
     hs.onGoaway = forget;
     void quic.closed.catch(() => {}).finally(forget);
+    this.refChanged(pooled);
+    // Resuming with 0-RTT: requests may go before the handshake completes (RFC 9001 §4.6.1).
+    if (this.options.session !== undefined && this.options.enableEarlyData === true) return pooled;
     await quic.opened;
     if (quic.alpn !== 'h3' && !(this.options.alpn !== undefined)) throw new QuicError(QuicErrorCode.TLS, `the server chose ALPN ${quic.alpn}, not h3`);
-    this.refChanged(pooled);
     return pooled;
   }
 

@@ -59,3 +59,15 @@ test('get usage errors', (t) => {
   t.throws(() => parseGet(['https://h/', '-X', 'G E T']), { instanceOf: UsageError, message: /--request/ });
   t.throws(() => parseGet(['https://h/', '--connect-timeout', '0']), { instanceOf: UsageError, message: /--connect-timeout/ });
 });
+
+test('get: --version, --session-file, --key-update', (t) => {
+  const a = parseGet(['https://h/', '--version', 'v2draft', '--session-file', 's.json', '--key-update', '5ms']);
+  t.is(a.version, 0x709a50c4);
+  t.is(a.sessionFile, 's.json');
+  t.is(a.keyUpdate, 5);
+  t.is(parseGet(['https://h/', '--version', 'v2']).version, 0x6b3343cf);
+  t.is(parseGet(['https://h/', '--version', '0x00000001']).version, 1);
+  t.is(parseGet(['https://h/']).version, undefined);
+  t.throws(() => parseGet(['https://h/', '--version', 'v9']), { instanceOf: UsageError, message: /--version/ });
+  t.throws(() => parseGet(['https://h/', '--key-update', 'soon']), { instanceOf: UsageError, message: /--key-update/ });
+});

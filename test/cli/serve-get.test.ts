@@ -153,6 +153,25 @@ test.serial('exit statuses: untrusted certificate, --fail, --cacert, connection 
   t.regex(usage.stderr, /Usage:/);
 });
 
+test.serial('get --session-file resumes with 0-RTT on the second run; --key-update; --version v2draft', async (t) => {
+  const s = await serve([dir]);
+  try {
+    const file = join(dir, 'session.json');
+    const first = await get(['-k', '-v', '--session-file', file, '--key-update', '1', `${s.url}index.html`]);
+    t.is(first.code, 0, first.stderr);
+    t.regex(first.stderr, /key update initiated/);
+    t.truthy(JSON.parse(readFileSync(file, 'utf8')).ticket);
+    const second = await get(['-k', '-v', '--session-file', file, `${s.url}index.html`]);
+    t.is(second.code, 0, second.stderr);
+    t.is(second.stdout.toString(), '<p>cli</p>');
+    t.regex(second.stderr, /resumed, 0-RTT accepted/);
+    const v2 = await get(['-k', '-v', '--version', 'v2draft', `${s.url}index.html`]);
+    t.is(v2.code, 0, v2.stderr);
+  } finally {
+    await stop(s);
+  }
+});
+
 test.serial('serve with no DIR: the demo site and its generated 10 MB file', async (t) => {
   const s = await serve([]);
   try {
