@@ -269,7 +269,14 @@ export async function connectWith(
   }
   const writers = new WeakMap<Connection, QlogWriter>();
   const endpoint = new Endpoint<Connection>({ rng: secureRandom, connectionFactory: connectionFactory(o, 'client', writers) });
-  const driver = new UdpDriver<Connection>(endpoint, { slotSize: slotSize(o), ringSize: 256 });
+  let session: QuicSession | undefined;
+  const driver = new UdpDriver<Connection>(endpoint, {
+    slotSize: slotSize(o),
+    ringSize: 256,
+    onSocketError: (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') session?.socketError(err);
+    },
+  });
   driver.addSocket(bound, remote);
   const servername = o.servername ?? (isIP(host.replace(/^\[|\]$/g, '')) ? host.replace(/^\[|\]$/g, '') : host);
   const keylog = keyLogSink(o.keylog);
@@ -294,7 +301,7 @@ export async function connectWith(
     await driver.close();
     throw e;
   }
-  const session = new QuicSession({
+  session = new QuicSession({
     conn,
     driver,
     role: 'client',

@@ -312,6 +312,31 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     void this.close(typeof code === 'number' && Number.isInteger(code) && code >= 0 ? code : 0, error?.message ?? '');
   }
 
+  /**
+   * @internal The socket failed before the handshake completed (a connected client socket gets
+   * ECONNREFUSED from an ICMP port unreachable): end the session now rather than at the timeout.
+   */
+  socketError(err: Error): void {
+    if (this.ended || this.info !== null) return;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const qe = new QuicError(QuicErrorCode.SOCKET, `no QUIC server at ${this.conn.path.remoteAddress}:${this.conn.path.remotePort} (${code})`, { cause: err });
+    this.ended = true;
+    this.endError = qe;
+    for (const s of [...this.streams.values()]) s.sessionClosed(qe);
+    this.streams.clear();
+    for (const w of this.streamWaiters.splice(0)) w.reject(qe);
+    for (const w of this.datagramWaiters.values()) w('lost');
+    this.datagramWaiters.clear();
+    if (!this.openedSettled) this.rejectOpened(qe);
+    this.openedSettled = true;
+    this.incoming.end();
+    this.rejectClosed(qe);
+    this.driver.detach(this.conn);
+    this.onGone?.(this);
+    if (this.ownsDriver) void this.driver.close();
+    this.emit('close', qe);
+  }
+
   /** @internal HTTP/3 routes stream and datagram events to itself; `after` runs after each batch. */
   setTap(tap: SessionTap | undefined, after?: () => void): void {
     this.tap = tap;

@@ -68,6 +68,8 @@ export interface DriverOptions<C> {
   onConnection?: (conn: C, path: PathInfo) => ConnectionSink | undefined;
   /** Called after every flush (metrics, tests). */
   onFlush?: () => void;
+  /** A socket reported an error (on a connected socket: ICMP unreachable → ECONNREFUSED). */
+  onSocketError?: (err: Error) => void;
 }
 
 export interface DriverStats {
@@ -131,6 +133,7 @@ export class UdpDriver<C extends DriverConnection> {
   private readonly granularity: number;
   private readonly onConnection: ((conn: C, path: PathInfo) => ConnectionSink | undefined) | undefined;
   private readonly onFlush: (() => void) | undefined;
+  private readonly onSocketError: ((err: Error) => void) | undefined;
   private flushScheduled = false;
   private flushing = false;
   private starved = false;
@@ -148,6 +151,7 @@ export class UdpDriver<C extends DriverConnection> {
     this.granularity = options.granularity ?? 1;
     this.onConnection = options.onConnection;
     this.onFlush = options.onFlush;
+    this.onSocketError = options.onSocketError;
     this.ring = new SendRing(options.ringSize ?? 512, options.slotSize ?? 1500, (err) => {
       if (err !== null) this.stats.sendErrors++;
       if (this.starved && !this.closed) {
@@ -172,8 +176,9 @@ export class UdpDriver<C extends DriverConnection> {
       this.receive(datagram, { remoteAddress: rinfo.address, remotePort: rinfo.port, localAddress: local, localPort }, this.clock());
     });
     // ICMP errors surface on connected sockets as 'error' (ECONNREFUSED): loss, not a crash.
-    bound.socket.on('error', () => {
+    bound.socket.on('error', (err: Error) => {
       this.stats.sendErrors++;
+      this.onSocketError?.(err);
     });
   }
 

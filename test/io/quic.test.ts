@@ -286,3 +286,12 @@ test.serial('session API misuse: bad codes and stream options', async (t) => {
   await t.throwsAsync(s.openStream(), { code: 'ERR_QUIC_SESSION_CLOSED' });
   await srv.close();
 });
+
+test.serial('connecting to a port with no server fails fast with ERR_QUIC_SOCKET_ERROR (ICMP unreachable)', async (t) => {
+  const s = await connect('127.0.0.1:9', { alpn: 'x' });
+  const started = Date.now();
+  const e = await t.throwsAsync(withTimeout(s.opened, 5000, 'opened'));
+  t.is((e as { code?: string }).code, 'ERR_QUIC_SOCKET_ERROR');
+  t.true(Date.now() - started < 3000);
+  await t.throwsAsync(s.closed, { code: 'ERR_QUIC_SOCKET_ERROR' });
+});
