@@ -252,6 +252,19 @@ test('write backpressure: writable event after acks free buffer space', (t) => {
   t.deepEqual(events(m), [{ type: 'writable', streamId: id }]);
 });
 
+test('write backpressure: the writable event waits for 1/16 of the buffer (no runt-sized refills per ACK)', (t) => {
+  const m = new StreamMap({ isClient: false, local: LIMITS, sendBufferLimit: 1600 });
+  m.setPeerLimits(LIMITS);
+  const id = m.open(true)!;
+  t.is(m.write(id, new Uint8Array(2000)), 1600);
+  const sf = newStreamFrameInfo();
+  while (m.pollStreamFrame(60, sf));
+  m.onStreamFrameAcked(id, 0, 50, false);
+  t.deepEqual(events(m), [], '50 of 1600 bytes free: the writer keeps waiting');
+  m.onStreamFrameAcked(id, 50, 50, false);
+  t.deepEqual(events(m), [{ type: 'writable', streamId: id }], '100 free');
+});
+
 test('stream lifecycle: read to READ_END, send acked → collected; reset → READ_RESET', (t) => {
   const m = pair();
   m.onStreamFrame(0, 0, Uint8Array.of(1, 2, 3), true);
