@@ -5,9 +5,7 @@
 // the H3 connection, then the session is kicked so the UDP driver flushes it this turn.
 import type { ConnectionEvent } from '../connection/index.js';
 import { secureRandom } from '../crypto/random.js';
-import { H3Connection } from '../h3/connection.js';
-import type { H3Transport } from '../h3/transport.js';
-import type { H3Event, H3LocalSettings } from '../h3/types.js';
+import { H3Connection, type H3Event, type H3LocalSettings, type H3Transport } from '../h3/index.js';
 import type { HeaderField } from '../qpack/index.js';
 import type { QuicSession } from '../io/session.js';
 import type { BodySource } from './body.js';
