@@ -154,6 +154,12 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     return this.ended;
   }
 
+  /** True from close() (ours or the peer's) on: no new streams, writes or datagrams. */
+  get closing(): boolean {
+    const st = this.conn.state;
+    return this.ended || st === 'closing' || st === 'draining' || st === 'closed';
+  }
+
   /** The error that ended the session (null for a clean end or while open). */
   get error(): QuicError | null {
     return this.endError;
@@ -166,7 +172,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     const o = checkObject('options', options);
     const bidi = o['bidirectional'] === undefined ? true : checkBool('options.bidirectional', o['bidirectional']);
     for (;;) {
-      if (this.ended) throw this.endError ?? sessionClosedError('openStream');
+      if (this.closing) throw this.endError ?? this.closingError('openStream');
       let id: number | null;
       try {
         id = this.conn.openStream(bidi);
@@ -195,7 +201,17 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   // StreamHost (internal)
   /** @internal */
   streamWrite(id: number, data: Uint8Array): number {
-    return this.conn.streamWrite(id, data);
+    const n = this.conn.streamWrite(id, data);
+    // -1 also answers a write racing with the connection's close: report that, not STOP_SENDING.
+    if (n < 0 && this.closing) throw this.endError ?? this.closingError('write');
+    return n;
+  }
+
+  /** The error for an operation attempted while the connection closes (ours or the peer's close). */
+  private closingError(what: string): QuicError {
+    const e = this.conn.error;
+    if (e !== null && !isCleanClose(e as CloseInfo, this.info !== null, this.noErrorCodes)) return closeError(e as CloseInfo, this.info !== null);
+    return sessionClosedError(what);
   }
   /** @internal */
   streamFinish(id: number): void {
@@ -265,7 +281,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     else if (data instanceof Uint8Array) bytes = data;
     else throw new TypeError(`data: expected a Buffer, Uint8Array or string, got ${describe(data)}`);
     if (this.info === null && !this.ended) await this.opened;
-    if (this.ended) throw this.endError ?? sessionClosedError('sendDatagram');
+    if (this.closing) throw this.endError ?? this.closingError('sendDatagram');
     const max = this.conn.maxDatagramSize;
     if (max === 0) throw new QuicError(QuicErrorCode.DATAGRAM_UNSUPPORTED, 'sendDatagram: the peer does not accept DATAGRAM frames (set options.datagrams on both sides)');
     if (bytes.length > max) throw new QuicError(QuicErrorCode.DATAGRAM_TOO_LARGE, `sendDatagram: ${bytes.length} bytes exceed the ${max}-byte limit`);
@@ -275,7 +291,10 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
     } catch (e) {
       throw wrapClosed(e, 'sendDatagram');
     }
-    if (id === null) throw new QuicError(QuicErrorCode.DATAGRAM_TOO_LARGE, `sendDatagram: ${bytes.length} bytes do not fit`);
+    if (id === null) {
+      if (this.closing) throw this.closingError('sendDatagram');
+      throw new QuicError(QuicErrorCode.DATAGRAM_TOO_LARGE, `sendDatagram: ${bytes.length} bytes do not fit`);
+    }
     this.kick();
     const key = id;
     return new Promise<DatagramStatus>((resolve) => this.datagramWaiters.set(key, resolve));
@@ -299,8 +318,8 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
       throw new RangeError(`code: expected a non-negative integer application error code, got ${describe(code)}`);
     }
     if (typeof reason !== 'string') throw new TypeError(`reason: expected a string, got ${describe(reason)}`);
-    if (!this.ended && this.conn.state !== 'closing' && this.conn.state !== 'draining' && this.conn.state !== 'closed') {
-      this.conn.close(code, reason, true);
+    if (!this.ended && !this.closing) {
+      this.conn.close(code, reason, true, this.driver.clock());
       this.kick();
     }
     return this.closed.catch(noop);

@@ -295,3 +295,20 @@ test.serial('connecting to a port with no server fails fast with ERR_QUIC_SOCKET
   t.true(Date.now() - started < 3000);
   await t.throwsAsync(s.closed, { code: 'ERR_QUIC_SOCKET_ERROR' });
 });
+
+test.serial('after close(): openStream, writes and datagrams fail with ERR_QUIC_SESSION_CLOSED at once', async (t) => {
+  const srv = await server('127.0.0.1', { datagrams: true });
+  srv.on('session', (s: QuicSession) => s.on('stream', (st: QuicStream) => st.resume()));
+  const s = await client(srv, { datagrams: true });
+  await s.opened;
+  const st = (await s.openStream()) as QuicStream;
+  const errored = new Promise<unknown>((resolve) => st.on('error', resolve));
+  const closed = s.close();
+  t.true(s.closing);
+  await t.throwsAsync(s.openStream(), { code: 'ERR_QUIC_SESSION_CLOSED' });
+  await t.throwsAsync(s.sendDatagram('x'), { code: 'ERR_QUIC_SESSION_CLOSED' });
+  st.write('late');
+  t.is(((await withTimeout(errored, 5000, 'write error')) as { code?: string }).code, 'ERR_QUIC_SESSION_CLOSED');
+  await closed;
+  await srv.close();
+});
