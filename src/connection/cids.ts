@@ -56,6 +56,22 @@ export class LocalCids {
     return false;
   }
 
+  /** The entry the last activeSeqOf() matched (peers mostly keep using one CID). */
+  private lastHit: LocalCid | null = null;
+
+  /** Sequence number of `cid` if it is one of our non-retired CIDs, else -1 (once per packet). */
+  activeSeqOf(cid: Uint8Array): number {
+    const h = this.lastHit;
+    if (h !== null && !h.retired && equal(h.cid, cid)) return h.seq;
+    for (const e of this.entries) {
+      if (!e.retired && equal(e.cid, cid)) {
+        this.lastHit = e;
+        return e.seq;
+      }
+    }
+    return -1;
+  }
+
   /** Sequence number of `cid` (retired ones included), -1 if unknown. */
   seqOf(cid: Uint8Array): number {
     for (const e of this.entries) if (equal(e.cid, cid)) return e.seq;

@@ -73,6 +73,7 @@ export function migrateTo(st: ConnState, p: Path, now: number): void {
 
 /** Path validation timers (challenge retransmission, abandonment). */
 export function onPathTimers(st: ConnState, now: number): void {
+  if (nextPathTimeout(st) > now) return;
   const all: Path[] = [st.path, ...st.probePaths];
   for (const p of all) {
     if (p.challenge === null || now < p.challengeDeadline) continue;

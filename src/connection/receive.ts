@@ -115,6 +115,8 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
   if (hdr.type === PacketType.Retry) return onRetry(st, dg, hdr, now);
 
   let switchTo = 0;
+  /** Sequence number of our CID the packet was sent to (short headers), -1 otherwise. */
+  let dcidSeq = -1;
   if (hdr.long) {
     if (hdr.version !== st.version) {
       const oldOk = st.isServer && hdr.version === st.originalVersion && st.initialOpenOld !== null && hdr.type === PacketType.Initial;
@@ -138,10 +140,13 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
       st.drop('scid-mismatch');
       return;
     }
-  } else if (!st.localCids.has(hdr.dcid)) {
-    if (checkStatelessReset(st, dg, now)) return;
-    st.drop('unknown-dcid');
-    return;
+  } else {
+    dcidSeq = st.localCids.activeSeqOf(hdr.dcid);
+    if (dcidSeq < 0) {
+      if (checkStatelessReset(st, dg, now)) return;
+      st.drop('unknown-dcid');
+      return;
+    }
   }
 
   let space: 0 | 1 | 2;
@@ -273,11 +278,10 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
     // RFC 9000 §9.3: follow the client's highest-numbered non-probing packet to a new address.
     if (st.isServer && path !== st.path && ctx.nonProbing && pn > largestBefore && st.handshakeConfirmed) {
       // RFC 9000 §9.5: a client that moved on purpose uses a new CID; answer with a new one too.
-      const seq = st.localCids.seqOf(hdr.dcid);
-      if (seq !== st.peerDcidSeq && st.peerDcidSeq >= 0) st.peerCids.rotate();
+      if (dcidSeq !== st.peerDcidSeq && st.peerDcidSeq >= 0) st.peerCids.rotate();
       migrateTo(st, path, now);
     }
-    if (pn > largestBefore) st.peerDcidSeq = st.localCids.seqOf(hdr.dcid);
+    if (pn > largestBefore) st.peerDcidSeq = dcidSeq;
   } else if (kind === PacketKind.HANDSHAKE && st.isServer && !st.handshakePacketReceived) {
     // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: drop Initial keys.
     st.handshakePacketReceived = true;

@@ -10,6 +10,8 @@ import type { SentRecord } from './sent-record.js';
 import type { ConnState } from './state.js';
 
 const scratchList = new PacketListClass();
+/** Scratch for the loss detector's outstanding tokens (PTO probes). */
+const scratchTokens: unknown[] = [];
 
 function releaseAcked(st: ConnState, rec: SentRecord): void {
   const space = st.spaces[rec.space]!;
@@ -18,9 +20,10 @@ function releaseAcked(st: ConnState, rec: SentRecord): void {
   if (c.length > 0 && !space.discarded) for (let i = 0; i < c.length; i += 2) space.cryptoSend.onAck(c[i]!, c[i + 1]!, false);
   const s = rec.streams;
   for (let i = 0; i < s.length; i += 4) st.streams.onStreamFrameAcked(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]! === 1);
-  for (const ctrl of rec.controls) st.streams.onControlFrameAcked(ctrl);
-  for (const id of rec.datagrams) st.emit({ type: 'datagram-acked', id });
-  st.inflight[rec.space]!.delete(rec);
+  const ctrls = rec.controls;
+  for (let i = 0; i < ctrls.length; i++) st.streams.onControlFrameAcked(ctrls[i]!);
+  const dg = rec.datagrams;
+  for (let i = 0; i < dg.length; i++) st.emit({ type: 'datagram-acked', id: dg[i]! });
   st.pool.release(rec);
 }
 
@@ -31,17 +34,17 @@ export function requeueRecord(st: ConnState, rec: SentRecord, reportDatagrams: b
   if (c.length > 0 && !space.discarded) for (let i = 0; i < c.length; i += 2) space.cryptoSend.onLost(c[i]!, c[i + 1]!, false);
   const s = rec.streams;
   for (let i = 0; i < s.length; i += 4) st.streams.onStreamFrameLost(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]! === 1);
-  for (const ctrl of rec.controls) st.streams.onControlFrameLost(ctrl);
-  for (const seq of rec.newCids) st.localCids.onNewCidLost(seq);
-  for (const seq of rec.retireCids) st.peerCids.onRetireLost(seq);
+  const ctrls = rec.controls;
+  for (let i = 0; i < ctrls.length; i++) st.streams.onControlFrameLost(ctrls[i]!);
+  for (let i = 0; i < rec.newCids.length; i++) st.localCids.onNewCidLost(rec.newCids[i]!);
+  for (let i = 0; i < rec.retireCids.length; i++) st.peerCids.onRetireLost(rec.retireCids[i]!);
   if (rec.handshakeDone) st.handshakeDonePending = true;
   if (rec.newToken !== null && st.newTokenPending === null) st.newTokenPending = rec.newToken;
-  if (reportDatagrams) for (const id of rec.datagrams) st.emit({ type: 'datagram-lost', id });
+  if (reportDatagrams) for (let i = 0; i < rec.datagrams.length; i++) st.emit({ type: 'datagram-lost', id: rec.datagrams[i]! });
 }
 
 function releaseLost(st: ConnState, rec: SentRecord): void {
   requeueRecord(st, rec, true);
-  st.inflight[rec.space]!.delete(rec);
   st.pool.release(rec);
 }
 
@@ -65,11 +68,10 @@ function spaceName(space: number): string {
 /** An ACK frame arrived in `space` (throws TransportError for ACKs of unsent packets). */
 export function onAckFrame(st: ConnState, space: number, f: AckFrame, now: number): void {
   const ranges = f.ranges;
-  ranges.length = 2 * f.rangeCount;
   // ACK Delay: µs scaled by the peer's exponent (RFC 9000 §19.3); Initial/Handshake use the default.
   const exp = space === 2 ? st.peerAckDelayExponent : 3;
   const ackDelayMs = (f.ackDelay * 2 ** exp) / 1000;
-  const r: AckResult = st.ld.onAckReceived(space, ranges, ackDelayMs, now, f.ecn ? f : null);
+  const r: AckResult = st.ld.onAckReceived(space, ranges, ackDelayMs, now, f.ecn ? f : null, f.rangeCount);
   if (r.ignored) return;
   const acked = r.acked;
   let largestAcked = -1;
@@ -126,7 +128,7 @@ export function onLossTimer(st: ConnState, now: number): void {
     if (!r.antiDeadlock) {
       // SHOULD also probe other spaces with ack-eliciting packets in flight.
       for (let s = 0; s < 2; s++) {
-        if (s !== space && st.inflight[s]!.size > 0 && !st.spaces[s]!.discarded) {
+        if (s !== space && st.ld.hasAckElicitingInFlight(s) && !st.spaces[s]!.discarded) {
           st.probes[s] = Math.max(st.probes[s]!, 1);
           retransmitInflightCrypto(st, s);
         }
@@ -141,24 +143,30 @@ export function onLossTimer(st: ConnState, now: number): void {
 function retransmitInflightCrypto(st: ConnState, space: number): void {
   const sp = st.spaces[space]!;
   if (sp.discarded) return;
-  for (const rec of st.inflight[space]!) {
-    const c = rec.crypto;
+  const n = st.ld.outstandingTokens(space, scratchTokens);
+  for (let k = 0; k < n; k++) {
+    const c = (scratchTokens[k] as SentRecord).crypto;
     for (let i = 0; i < c.length; i += 2) sp.cryptoSend.onLost(c[i]!, c[i + 1]!, false);
   }
+  scratchTokens.length = 0;
 }
 
 /** Application PTO without new data: re-send the oldest in-flight packet's frames (RFC 9002 §6.2.4). */
 function retransmitOldestAppData(st: ConnState): void {
   if (st.streams.hasPendingStreamData()) return;
-  for (const rec of st.inflight[2]) {
+  // The oldest few in flight suffice: one of them almost always carries data.
+  const n = st.ld.outstandingTokens(2, scratchTokens, 64);
+  for (let k = 0; k < n; k++) {
+    const rec = scratchTokens[k] as SentRecord;
     const s = rec.streams;
     const c = rec.crypto;
     if (s.length === 0 && c.length === 0 && !rec.handshakeDone) continue;
     for (let i = 0; i < s.length; i += 4) st.streams.onStreamFrameLost(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]! === 1);
     for (let i = 0; i < c.length; i += 2) st.spaces[2].cryptoSend.onLost(c[i]!, c[i + 1]!, false);
     if (rec.handshakeDone) st.handshakeDonePending = true;
-    return;
+    break;
   }
+  scratchTokens.length = 0;
 }
 
 /**
@@ -186,7 +194,6 @@ export function discardSpace(st: ConnState, space: 0 | 1, now: number): void {
     if (rec !== undefined) st.pool.release(rec);
   }
   scratchList.clear();
-  st.inflight[space].clear();
   st.probes[space] = 0;
   sp.discard();
   if (space === 0 && st.initialOpenOld !== null) {
@@ -208,7 +215,6 @@ export function onZeroRttRejected(st: ConnState, now: number): void {
     const rec = scratchList.token[i] as SentRecord | undefined;
     if (rec === undefined) continue;
     requeueRecord(st, rec, true);
-    st.inflight[2].delete(rec);
     st.pool.release(rec);
   }
   scratchList.clear();
@@ -222,7 +228,6 @@ export function onRetryRecovery(st: ConnState, now: number): void {
     const rec = scratchList.token[i] as SentRecord | undefined;
     if (rec === undefined) continue;
     requeueRecord(st, rec, false);
-    st.inflight[rec.space]!.delete(rec);
     st.pool.release(rec);
   }
   scratchList.clear();

@@ -215,7 +215,6 @@ function finishDatagram(st: ConnState, list: Pending[], count: number, length: n
     sentInfo.pmtuProbe = p.pmtuProbe;
     sentInfo.token = p.rec;
     st.ld.onPacketSent(p.space, sentInfo, sendTime);
-    if (p.ackEliciting) st.inflight[p.space]!.add(p.rec);
     if (p.level === LEVEL_HANDSHAKE) wroteHandshake = true;
     if (st.qlog.enabled) logSent(st, p, now);
   }

@@ -22,7 +22,7 @@ import type { ResolvedOptions } from './options.js';
 import type { TlsConfig } from './tls-driver.js';
 import { Path } from './paths.js';
 import { Qlog } from './qlog.js';
-import { SentRecordPool, type SentRecord } from './sent-record.js';
+import { SentRecordPool } from './sent-record.js';
 import { PacketSpace, SpaceId } from './spaces.js';
 import type { ConnectionError, ConnectionEvent, ConnectionState, PathInfo } from './types.js';
 
@@ -80,8 +80,6 @@ export class ConnState {
   readonly localCids: LocalCids;
   readonly peerCids: PeerCids;
   readonly pool = new SentRecordPool();
-  /** Ack-eliciting records in flight per space (PTO retransmission of CRYPTO, §6.2.4 of RFC 9002). */
-  readonly inflight: [Set<SentRecord>, Set<SentRecord>, Set<SentRecord>] = [new Set(), new Set(), new Set()];
 
   // ---- paths (RFC 9000 §8, §9)
   path: Path;

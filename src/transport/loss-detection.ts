@@ -302,6 +302,19 @@ export class LossDetection {
   hasAckElicitingInFlight(space: number): boolean {
     return this.spaces[space]!.ackElicitingInFlight > 0;
   }
+  /**
+   * The tokens of up to `max` outstanding ack-eliciting packets of `space`, oldest first, into
+   * `out` (cleared first); returns how many. For PTO probes that re-send the oldest unacknowledged
+   * data (RFC 9002 §6.2.4) without the connection keeping its own in-flight set.
+   */
+  outstandingTokens(space: number, out: unknown[], max = Infinity): number {
+    const sp = this.spaces[space]!;
+    out.length = 0;
+    for (let i = sp.firstOutstanding(); i < sp.length && out.length < max; i++) {
+      if ((sp.flagsAt(i) & (SentFlags.ACK_ELICITING | SentFlags.ACKED | SentFlags.LOST)) === SentFlags.ACK_ELICITING) out.push(sp.tokenAt(i));
+    }
+    return out.length;
+  }
   /** Packets of the space neither acknowledged nor lost. */
   outstandingIn(space: number): number {
     return this.spaces[space]!.outstanding;

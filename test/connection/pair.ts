@@ -16,6 +16,8 @@ export { VIRTUAL_EPOCH };
 
 export const CLIENT_ADDR: PathInfo = { remoteAddress: '10.0.0.1', remotePort: 40000 };
 export const SERVER_ADDR: PathInfo = { remoteAddress: '10.0.0.2', remotePort: 443 };
+/** What server datagrams arrive "from" (never modified by the connection). */
+const SERVER_FROM: PathInfo = Object.freeze({ ...SERVER_ADDR });
 
 export interface PairOptions {
   seed?: number;
@@ -46,7 +48,12 @@ interface InFlight {
   dir: 'up' | 'down';
   data: Uint8Array;
   from: PathInfo;
+  /** The pooled buffer `data` lives in, returned to the pool after delivery. */
+  pooled: Uint8Array | null;
 }
+
+/** Datagram buffers reused by the link (the connection never keeps a received datagram). */
+const POOL_SIZE = 1500;
 
 function before(a: InFlight, b: InFlight): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
@@ -83,6 +90,7 @@ export class Pair {
   readonly rng: SeededRandom;
   private readonly linkRng: SeededRandom;
   private readonly net: InFlight[] = [];
+  private readonly pool: Uint8Array[] = [];
   private seq = 0;
   readonly o: Required<Pick<PairOptions, 'delay' | 'jitter' | 'pacing'>> & PairOptions;
   private readonly serverOptions: Omit<ConnectionOptions, 'role' | 'version' | 'initialDcid'>;
@@ -96,6 +104,17 @@ export class Pair {
   droppedDown = 0;
   /** Address the client appears at (changes on rebind). */
   clientAddr: PathInfo = { ...CLIENT_ADDR };
+  private clientAddrSnapshot: PathInfo = { ...CLIENT_ADDR };
+
+  /** A stable copy of clientAddr (a new one only after the test changed it). */
+  private clientAddrCopy(): PathInfo {
+    const a = this.clientAddr;
+    const c = this.clientAddrSnapshot;
+    if (a.remoteAddress !== c.remoteAddress || a.remotePort !== c.remotePort || a.localAddress !== c.localAddress || a.localPort !== c.localPort) {
+      this.clientAddrSnapshot = { ...a };
+    }
+    return this.clientAddrSnapshot;
+  }
   /** Hook run for each connection event (after it is logged). */
   onEvent: ((side: 'client' | 'server', conn: Connection, e: ConnectionEvent) => void) | null = null;
 
@@ -118,8 +137,19 @@ export class Pair {
     const index = dir === 'up' ? this.sentUp++ : this.sentDown++;
     if (dir === 'up') this.bytesUp += data.length;
     else this.bytesDown += data.length;
-    let d: Uint8Array | null = data.slice();
+    let pooled: Uint8Array | null = null;
+    let d: Uint8Array | null;
+    // A filter may keep the datagram it is shown: pool only without one.
+    if (data.length <= POOL_SIZE && this.o.filter === undefined) {
+      pooled = this.pool.pop() ?? new Uint8Array(POOL_SIZE);
+      pooled.set(data);
+      d = pooled.subarray(0, data.length);
+    } else d = data.slice();
     if (this.o.filter) d = this.o.filter(dir, d, index, this.now);
+    if (d === null || (pooled !== null && d.buffer !== pooled.buffer)) {
+      if (pooled !== null) this.pool.push(pooled);
+      pooled = null;
+    }
     if (d === null || this.linkRng.below(1_000_000) < this.lossFor(dir) * 1_000_000) {
       if (dir === 'up') this.droppedUp++;
       else this.droppedDown++;
@@ -127,7 +157,7 @@ export class Pair {
     }
     const jitter = this.o.jitter > 0 ? this.linkRng.below(this.o.jitter * 1000) / 1000 : 0;
     const at = Math.max(this.now, this.o.pacing ? release : this.now) + this.o.delay + jitter;
-    this.enqueue({ at, seq: this.seq++, dir, data: d, from: dir === 'up' ? { ...this.clientAddr } : { ...SERVER_ADDR } });
+    this.enqueue({ at, seq: this.seq++, dir, data: d, from: dir === 'up' ? this.clientAddrCopy() : SERVER_FROM, pooled });
   }
 
   /** Binary min-heap on (arrival time, send order). */
@@ -207,7 +237,7 @@ export class Pair {
           this.retryOdcid = info.dcid;
           this.retryScid = this.rng.randomBytes(8);
           const retry = buildRetryPacket(info.version, info.dcid, info.scid, this.retryScid, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
-          this.enqueue({ at: this.now + this.o.delay, seq: this.seq++, dir: 'down', data: retry, from: { ...SERVER_ADDR } });
+          this.enqueue({ at: this.now + this.o.delay, seq: this.seq++, dir: 'down', data: retry, from: SERVER_FROM, pooled: null });
           return;
         }
         if (info.token.length === 0) return;
@@ -241,7 +271,11 @@ export class Pair {
     }
     if (next > this.now) this.now = next;
     // Deliver in order of arrival time, then send order.
-    while (this.net.length > 0 && this.net[0]!.at <= this.now) this.deliver(this.dequeue());
+    while (this.net.length > 0 && this.net[0]!.at <= this.now) {
+      const item = this.dequeue();
+      this.deliver(item);
+      if (item.pooled !== null) this.pool.push(item.pooled);
+    }
     if (this.client.nextTimeout() <= this.now) this.client.onTimeout(this.now);
     if (this.server !== null && this.server.nextTimeout() <= this.now) this.server.onTimeout(this.now);
     this.flush();
