@@ -35,7 +35,11 @@ export interface Http3ServerStats {
   activeRequests: number;
 }
 
-/** An HTTP/3 server: 'request' (req, res), 'session' (QuicSession), 'listening', 'close', 'requestError' (err, req). */
+/**
+ * An HTTP/3 server: 'request' (req, res), 'checkContinue' (req, res) for `expect: 100-continue`
+ * (default: 100 is sent, then 'request'), 'session' (QuicSession), 'listening', 'close',
+ * 'requestError' (err, req).
+ */
 export class Http3Server extends EventEmitter {
   readonly options: Http3ServerOptions;
   quic: QuicServer | undefined;
@@ -152,6 +156,15 @@ export class Http3Server extends EventEmitter {
     // Errors on these objects are reported through 'requestError', never as unhandled 'error's.
     req.on('error', () => {});
     res.on('error', () => {});
+    // RFC 9110 §10.1.1: answer `expect: 100-continue` (or let a 'checkContinue' listener decide), as node:http does.
+    const expect = req.headers['expect'];
+    if (typeof expect === 'string' && expect.toLowerCase() === '100-continue') {
+      if (this.listenerCount('checkContinue') > 0) {
+        this.emit('checkContinue', req, res);
+        return;
+      }
+      res.writeContinue();
+    }
     if (this.listenerCount('request') > 0) {
       this.emit('request', req, res);
     } else if (this.fetchHandler !== undefined) {

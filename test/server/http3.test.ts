@@ -216,6 +216,26 @@ test.serial('response semantics: headers, set-cookie, connection-specific fields
   await server.close();
 });
 
+test.serial('expect: 100-continue gets a 100 before the final response', async (t) => {
+  const server = nodeStyle();
+  const base = await start(server);
+  const client = new Http3Client({ ca: cert.certPem });
+  const req = client.request(`${base}/echo`, { method: 'POST', headers: { expect: '100-continue' } });
+  const infos: number[] = [];
+  req.on('information', (i: { statusCode: number }) => infos.push(i.statusCode));
+  const msg = await new Promise<Http3IncomingMessage>((resolve) => {
+    req.on('response', resolve);
+    req.flushHeaders();
+    req.end('continued');
+  });
+  let body = '';
+  for await (const c of msg) body += String(c);
+  t.deepEqual(infos, [100]);
+  t.is(body, 'continued');
+  await client.close();
+  await server.close();
+});
+
 test.serial('AbortSignal cancels a request in flight; the server sees the reset', async (t) => {
   let aborted: Promise<void> | undefined;
   const server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
