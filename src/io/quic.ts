@@ -4,6 +4,7 @@
 // session gets its own connected socket (connected sends are ~1.5 µs cheaper per datagram here,
 // DESIGN §4). Key logs go to SSLKEYLOGFILE / options.keylog (src/io/keylog.ts), qlog files to
 // QLOGDIR / options.qlog, one per connection (src/io/qlog-writer.ts).
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Connection, type ConnectionOptions, type PathInfo } from '../connection/index.js';
@@ -11,6 +12,8 @@ import { Endpoint, type ServerConnectionOptions } from '../endpoint/index.js';
 import { secureRandom } from '../crypto/random.js';
 import { TicketKeyring } from '../tls/session-ticket.js';
 import { AntiReplay } from '../tls/anti-replay.js';
+import { pemDecode } from '../pki/pem.js';
+import { parseCertificate } from '../pki/x509.js';
 import { AsyncQueue } from './async-queue.js';
 import { keyLogSink } from './keylog.js';
 import { qlogWriterFor, type QlogWriter } from './qlog-writer.js';
@@ -222,7 +225,32 @@ function socketOptions(o: ResolvedTransport): { recvBufferSize?: number; sendBuf
   return s;
 }
 
+/** The private key's public half equals the leaf certificate's SubjectPublicKeyInfo. */
+function keyMatchesCertificate(cert: string | readonly Uint8Array[], key: unknown): boolean | undefined {
+  try {
+    const leaf = typeof cert === 'string' ? pemDecode(cert, 'CERTIFICATE')[0] : cert[0];
+    if (leaf === undefined) return undefined;
+    const spki = parseCertificate(leaf).spki;
+    let priv: KeyObject;
+    if (typeof key === 'string') priv = createPrivateKey(key);
+    else if (key instanceof Uint8Array) {
+      try {
+        priv = createPrivateKey({ key: Buffer.from(key), format: 'der', type: 'pkcs8' });
+      } catch {
+        priv = createPrivateKey({ key: Buffer.from(key), format: 'der', type: 'sec1' });
+      }
+    } else return undefined;
+    const pub = createPublicKey(priv).export({ type: 'spki', format: 'der' });
+    return Buffer.compare(pub, Buffer.from(spki)) === 0;
+  } catch {
+    return undefined;
+  }
+}
+
 function validateServerIdentity(server: ServerConnectionOptions): void {
+  if (server.certificate !== undefined && keyMatchesCertificate(server.certificate, server.privateKey) === false) {
+    throw new TypeError('options.key: the private key does not belong to the certificate in options.cert');
+  }
   try {
     // A throwaway server connection parses the chain and key exactly as handshakes will.
     new Connection({ ...server, role: 'server', rng: secureRandom, initialDcid: new Uint8Array(8) } as ConnectionOptions, 0);

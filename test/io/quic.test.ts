@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { connect, listen, type QuicServer } from '../../src/io/quic.js';
 import type { QuicSession } from '../../src/io/session.js';
 import type { QuicReceiveStream, QuicStream } from '../../src/io/stream.js';
+import { generateSelfSigned } from '../../src/pki/self-signed.js';
 import { drain, liveCertificate, pattern, sha256, withTimeout } from './helpers.js';
 
 async function server(host: string, extra: Record<string, unknown> = {}): Promise<QuicServer> {
@@ -266,6 +267,8 @@ test('options are validated with TypeError/RangeError naming the option', async 
   await t.throwsAsync(listen({ ...base, datagrams: 70000 }), { instanceOf: RangeError, message: /options\.datagrams/ });
   await t.throwsAsync(listen({ ...base, keylog: 3 as unknown as string }), { instanceOf: TypeError, message: /options\.keylog/ });
   await t.throwsAsync(listen({ ...base, cert: c.keyPem }), { instanceOf: TypeError, message: /options\.cert/ });
+  const other = generateSelfSigned({ now: Date.now() });
+  await t.throwsAsync(listen({ ...base, key: other.keyPem }), { instanceOf: TypeError, message: /options\.key: the private key does not belong/ });
   await t.throwsAsync(connect('no-port', { alpn: 'x' }), { instanceOf: TypeError, message: /address/ });
   await t.throwsAsync(connect('127.0.0.1:0', { alpn: 'x' }), { instanceOf: RangeError, message: /port/ });
   await t.throwsAsync(connect('127.0.0.1:443', {} as never), { instanceOf: TypeError, message: /options\.alpn/ });
