@@ -54,7 +54,6 @@ function echo(req: Http3IncomingMessage, res: Http3ServerResponse): void {
 export async function startServe(args: ServeArgs): Promise<ServeHandle> {
   let certPem: string;
   let keyPem: string;
-  let selfSigned = false;
   if (args.cert !== undefined && args.key !== undefined) {
     try {
       certPem = readFileSync(args.cert, 'latin1');
@@ -68,7 +67,6 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
     const ss = generateSelfSigned({ now: Date.now(), hosts });
     certPem = ss.certPem;
     keyPem = ss.keyPem;
-    selfSigned = true;
   }
   const spkiPin = spkiPinOf(certPem);
   let root: string | undefined;
@@ -141,7 +139,6 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
   }
   const port = server.address().port;
   const url = `https://${urlHost(args.host)}:${port}/`;
-  void selfSigned;
   return {
     server,
     metrics,

@@ -195,7 +195,12 @@ export class Http3ClientRequest extends Writable {
       onEnd: () => this.response?.source.onData(),
       onWritable: () => this.sink?.onWritable(),
       onReset: (code, remote) =>
-        fail(new QuicError(remote ? QuicErrorCode.HTTP3 : QuicErrorCode.HTTP3, `the server reset the request (code 0x${code.toString(16)})`, { errorCode: code, remote })),
+        fail(
+          new QuicError(QuicErrorCode.HTTP3, remote ? `the server reset the request (code 0x${code.toString(16)})` : `the request was refused after the server's GOAWAY (code 0x${code.toString(16)})`, {
+            errorCode: code,
+            remote,
+          }),
+        ),
       onStopSending: (code) => {
         // The server does not want the rest of the body (it may still answer).
         this.sink?.abort(null);
