@@ -259,7 +259,7 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
     st.qlog.emit(now, 'transport:packet_received', { header, raw: { length: hdr.packetEnd - hdr.headerOffset }, frames: ctx.qlogFrames });
   }
   if (st.state === 'draining' || st.state === 'closed') return;
-  sp.onPacketReceived(pn, ctx.ackEliciting, now, st.o.transport.maxAckDelay);
+  sp.onPacketReceived(pn, ctx.ackEliciting, now, st.o.transport.maxAckDelay, st.ld.rtt.hasSample ? st.ld.rtt.smoothedRtt : 0);
 
   // Idle timer restarts on every packet processed (RFC 9000 §10.1).
   st.ackElicitingSentSinceRecv = false;

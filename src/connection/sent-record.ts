@@ -30,12 +30,13 @@ export class SentRecord {
 
   reset(): void {
     this.ackLargest = -1;
-    this.crypto.length = 0;
-    this.streams.length = 0;
-    this.controls.length = 0;
-    this.newCids.length = 0;
-    this.retireCids.length = 0;
-    this.datagrams.length = 0;
+    // Setting .length is a runtime call even when it does not change: only clear what was used.
+    if (this.crypto.length !== 0) this.crypto.length = 0;
+    if (this.streams.length !== 0) this.streams.length = 0;
+    if (this.controls.length !== 0) this.controls.length = 0;
+    if (this.newCids.length !== 0) this.newCids.length = 0;
+    if (this.retireCids.length !== 0) this.retireCids.length = 0;
+    if (this.datagrams.length !== 0) this.datagrams.length = 0;
     this.handshakeDone = false;
     this.newToken = null;
     this.pathProbe = false;

@@ -8,6 +8,10 @@ import { RangeSet } from '../util/range-set.js';
 import { Reassembly } from '../transport/reassembly.js';
 import { SendStream } from '../transport/send-stream.js';
 
+/** Ack-eliciting packets received before ACKs are decimated (RFC 9000 §13.2.2). */
+export const ACK_DECIMATION_AFTER = 100;
+/** Then: ACK every this many ack-eliciting packets (or after min(max_ack_delay, RTT/4)). */
+export const ACK_DECIMATION_EVERY = 10;
 /** Most ACK ranges remembered per space (older ranges are dropped, RFC 9000 §13.2.3). */
 export const MAX_ACK_RANGES = 64;
 /** Packet numbers remembered for duplicate detection (as ranges). */
@@ -41,6 +45,8 @@ export class PacketSpace {
   private dedupFloor = 0;
   /** Ack-eliciting packets received since the last ACK frame was sent. */
   ackElicitingSinceAck = 0;
+  /** Ack-eliciting packets received in all (ACK decimation starts after ACK_DECIMATION_AFTER). */
+  ackElicitingTotal = 0;
   /** Some packet received since the last ACK frame was sent (an ACK can be bundled). */
   newSinceAck = false;
   /** An ACK must go out as soon as possible. */
@@ -69,8 +75,9 @@ export class PacketSpace {
   /**
    * Record a successfully processed packet. `ackEliciting`: it contains an ack-eliciting frame.
    * `maxAckDelay` (ms) applies to the Application space; Initial and Handshake ACK at once (§13.2.1).
+   * `rtt` (smoothed, ms; 0 if unknown) bounds the delay once ACKs are decimated.
    */
-  onPacketReceived(pn: number, ackEliciting: boolean, now: number, maxAckDelay: number): void {
+  onPacketReceived(pn: number, ackEliciting: boolean, now: number, maxAckDelay: number, rtt = 0): void {
     this.seen.add(pn);
     if (this.seen.length > MAX_DEDUP_RANGES) {
       this.seen.shift();
@@ -88,12 +95,19 @@ export class PacketSpace {
     this.newSinceAck = true;
     if (!ackEliciting) return;
     this.ackElicitingSinceAck++;
-    if (this.id !== SpaceId.Application || outOfOrder || this.ackElicitingSinceAck >= 2) {
-      // §13.2.1: Initial/Handshake at once; a gap (reordering or loss) at once; every 2nd packet.
+    // §13.2.2 recommends an ACK every 2nd ack-eliciting packet and leaves room for other
+    // strategies; like Chromium's ACK decimation, a long-running flow is acknowledged every 10th
+    // packet or after a quarter RTT (within max_ack_delay), which halves the packets a bulk
+    // transfer costs both ends. Gaps are still acknowledged at once (loss detection keeps its pace).
+    const decimate = this.ackElicitingTotal++ >= ACK_DECIMATION_AFTER;
+    const threshold = decimate ? ACK_DECIMATION_EVERY : 2;
+    if (this.id !== SpaceId.Application || outOfOrder || this.ackElicitingSinceAck >= threshold) {
+      // §13.2.1: Initial/Handshake at once; a gap (reordering or loss) at once.
       this.ackImmediate = true;
       this.ackDeadline = now;
     } else if (this.ackDeadline === Infinity) {
-      this.ackDeadline = now + maxAckDelay;
+      const delay = decimate && rtt > 0 ? Math.min(maxAckDelay, Math.max(1, rtt / 4)) : maxAckDelay;
+      this.ackDeadline = now + delay;
     }
   }
 

@@ -1,7 +1,7 @@
 // ACK bookkeeping of one packet-number space (RFC 9000 §13.2.1, §13.2.3, §13.2.4) and 1-RTT key
 // phases (RFC 9001 §6) on their own.
 import test from 'ava';
-import { PacketSpace, SpaceId } from '../../src/connection/spaces.js';
+import { ACK_DECIMATION_AFTER, ACK_DECIMATION_EVERY, PacketSpace, SpaceId } from '../../src/connection/spaces.js';
 import { OneRttKeys } from '../../src/connection/keys.js';
 import { PacketProtection } from '../../src/crypto/packet-protection.js';
 import { QUIC_V1 } from '../../src/codec/version.js';
@@ -31,6 +31,31 @@ test('Application: delayed ACK up to max_ack_delay, at once on the 2nd packet or
   s.onAckSent();
   s.onPacketReceived(2, true, 103, 25);
   t.true(s.ackDue(103), 'out of order fills the gap');
+});
+
+test('Application: after 100 ack-eliciting packets ACKs are decimated to every 10th or RTT/4, gaps still at once (§13.2.2)', (t) => {
+  const s = new PacketSpace(SpaceId.Application);
+  let pn = 0;
+  let acks = 0;
+  const recv = (now: number): void => {
+    s.onPacketReceived(pn++, true, now, 25, 20);
+    if (s.ackDue(now)) {
+      acks++;
+      s.onAckSent();
+    }
+  };
+  for (let i = 0; i < ACK_DECIMATION_AFTER; i++) recv(100);
+  t.is(acks, ACK_DECIMATION_AFTER / 2, 'every 2nd packet at first');
+  acks = 0;
+  for (let i = 0; i < 100; i++) recv(100);
+  t.is(acks, 100 / ACK_DECIMATION_EVERY, 'then every 10th');
+  s.onPacketReceived(pn++, true, 200, 25, 20);
+  t.false(s.ackDue(204));
+  t.true(s.ackDue(205), 'a lone packet waits RTT/4 (5 ms), not max_ack_delay');
+  s.onAckSent();
+  pn++;
+  s.onPacketReceived(pn++, true, 300, 25, 20);
+  t.true(s.ackDue(300), 'a gap is acknowledged at once');
 });
 
 test('duplicates are detected; ACK ranges below an acknowledged ACK are dropped', (t) => {
