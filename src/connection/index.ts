@@ -25,11 +25,26 @@
 // - updateKeys() returns whether an update started; rotatePeerCid(); hasStream(); isLocalStream();
 //   handleStatelessReset(datagram, now) (endpoint: a datagram no CID routed); error; path;
 //   sourceCid; originalDcid; peerCid; isServer; handshakeComplete; resumed; earlyDataAccepted.
-// - CidGenerator.retire?(cid): called when the peer retires one of our CIDs (endpoint routing);
-//   Connection.localCidCount (active CIDs, without allocating the localCids array).
 // - createServerConnection(options, datagram, from, now) / parseInitial(datagram) for the endpoint.
 // - SendInfo.releaseTime never decreases between datagrams and is at most 1 ms ahead of `now`
 //   (pacing beyond that holds data back and arms nextTimeout()).
+// - CidGenerator.retire?(cid): called when the peer retires one of our CIDs (endpoint routing);
+//   Connection.localCidCount (active CIDs, without allocating the localCids array).
+// - 0-RTT (RFC 9001 §4.6.2, RFC 9000 §7.4.1): when the server rejects 0-RTT the client keeps the
+//   streams the application opened and re-sends their data in 1-RTT packets under the server's new
+//   limits (streams above a lowered stream limit wait for MAX_STREAMS); 'handshake-completed'
+//   says earlyDataAccepted: false, and an application that must redo its own 0-RTT state (ALPN or
+//   settings changed) does so then. A server that accepts 0-RTT while lowering a remembered limit
+//   is closed with PROTOCOL_VIOLATION.
+//
+// Datagram size (RFC 9000 §14): the core builds datagrams of DEFAULT_MAX_DATAGRAM_SIZE (1200) bytes,
+// which every QUIC path must carry — the safe default. Drivers with a known larger path MTU set
+// `maxDatagramSize` (e.g. ETHERNET_MAX_DATAGRAM_SIZE, 1452 = 1500 − IPv6 − UDP headers); otherwise
+// `pmtud: true` turns on DPLPMTUD (RFC 8899), which raises the size up to 1452 once the handshake is
+// confirmed (or `pmtud: <bytes>` for another ceiling) and falls back to 1200 on black holes. Larger
+// datagrams cut the per-packet cost of a bulk transfer (one AEAD call per ~1.4 KB instead of ~1.15
+// KB: ~20 % fewer packets); the I/O layer must size its receive buffers for the largest it accepts
+// (transport.maxUdpPayloadSize, default 65527).
 export {
   Connection,
   ConnectionClosedError,
@@ -38,7 +53,14 @@ export {
   type InitialInfo,
   type StreamReadResult,
 } from './connection.js';
-export { DEFAULT_TRANSPORT_PARAMS, type ConnectionOptions, type LocalTransportParams, type TlsOptions } from './options.js';
+export {
+  DEFAULT_MAX_DATAGRAM_SIZE,
+  DEFAULT_TRANSPORT_PARAMS,
+  ETHERNET_MAX_DATAGRAM_SIZE,
+  type ConnectionOptions,
+  type LocalTransportParams,
+  type TlsOptions,
+} from './options.js';
 export type {
   CidGenerator,
   ConnectionError,

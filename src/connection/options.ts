@@ -4,6 +4,11 @@ import { MAX_CID_LENGTH, QUIC_V1, QUIC_V2, QUIC_V2_DRAFT, isSupportedVersion } f
 import { TransportParameterLimits as L } from '../codec/transport-params.js';
 import type { CidGenerator, IssuedCid, PathInfo, QlogEvent, RandomSource } from './types.js';
 
+/** The datagram size every path must carry (RFC 9000 §14): the sans-IO core's default. */
+export const DEFAULT_MAX_DATAGRAM_SIZE = 1200;
+/** A 1500-byte Ethernet MTU minus the IPv6 (40) and UDP (8) headers: `pmtud: true` searches up to it. */
+export const ETHERNET_MAX_DATAGRAM_SIZE = 1452;
+
 /** Transport parameters an application may set (camelCase, RFC 9000 §18.2 names). */
 export interface LocalTransportParams {
   /** ms; 0 = no idle timeout from our side. Default 30 000. */
@@ -77,6 +82,13 @@ export interface ConnectionOptions extends TlsOptions {
    * server switches to the first of these the client also offers (default: the client's version, no switch).
    */
   versions?: readonly number[];
+  /**
+   * Client: put this unsupported version (typically a reserved 0x?a?a?a?a one) on the first flight's
+   * long headers to solicit Version Negotiation (RFC 9000 §6.3). A Version Negotiation packet that
+   * lists `version` then makes the client resend its first flight in `version` (as after a Retry);
+   * one that does not closes with kind 'version'. Default: off.
+   */
+  probeVersion?: number;
   alpn: readonly string[];
   /** Client: the server's address (required). Server: the client's address (else learned from the first datagram). */
   remote?: PathInfo;
@@ -108,11 +120,17 @@ export interface ConnectionOptions extends TlsOptions {
   addressValidated?: boolean;
   /** Server: mints NEW_TOKEN tokens for the client's address after the handshake. */
   newTokenMinter?: (path: { remoteAddress: string; remotePort: number }, now: number) => Uint8Array;
-  /** UDP payload size we build datagrams at (default 1200; capped by the peer's max_udp_payload_size). */
+  /**
+   * UDP payload size we build datagrams at (default DEFAULT_MAX_DATAGRAM_SIZE = 1200, which every
+   * QUIC path carries, RFC 9000 §14; capped by the peer's max_udp_payload_size). Set it higher only
+   * when the path is known to carry it; otherwise let `pmtud` find the size.
+   */
   maxDatagramSize?: number;
   /**
    * DPLPMTUD (RFC 9000 §14.3, RFC 8899): search datagram sizes above maxDatagramSize up to this
-   * UDP payload size once the handshake is confirmed (true = 1452, Ethernet). Default off.
+   * UDP payload size once the handshake is confirmed (true = ETHERNET_MAX_DATAGRAM_SIZE = 1452,
+   * a 1500-byte MTU minus IPv6 and UDP headers). Default off. Probes are PING + PADDING, their loss
+   * is no congestion signal, and a black hole falls back to 1200.
    */
   pmtud?: boolean | number;
   /** kInitialRtt (RFC 9002 §6.2.2), ms, default 333. */
@@ -182,6 +200,8 @@ export interface ResolvedOptions {
   readonly isServer: boolean;
   readonly version: number;
   readonly versions: readonly number[];
+  /** 0 = no probe; else the unsupported version the first flight carries (RFC 9000 §6.3). */
+  readonly probeVersion: number;
   readonly alpn: readonly string[];
   readonly serverName: string | undefined;
   readonly transport: LocalTransportParams;
@@ -265,6 +285,12 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     // Server default: keep the client's version (no compatible switch unless asked for).
     versions = isServer ? [version] : [version, ...[QUIC_V1, QUIC_V2, QUIC_V2_DRAFT].filter((v) => v !== version)];
   }
+  let probeVersion = 0;
+  if (o.probeVersion !== undefined) {
+    if (isServer) throw new TypeError('options.probeVersion: a client option');
+    probeVersion = checkInt('options.probeVersion', o.probeVersion, 1, 0xffffffff);
+    if (isSupportedVersion(probeVersion)) throw new RangeError(`options.probeVersion: 0x${probeVersion.toString(16)} is a supported version (expected an unsupported one, e.g. 0x1a2a3a4a)`);
+  }
   if (!Array.isArray(o.alpn) || o.alpn.length === 0) throw new TypeError('options.alpn: expected a non-empty array of protocol names');
   for (const a of o.alpn) {
     if (typeof a !== 'string' || a.length === 0 || a.length > 255) throw new TypeError('options.alpn: each protocol must be a non-empty string of ≤ 255 bytes');
@@ -300,9 +326,10 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
   }
   if (isServer && o.initialDcid === undefined) throw new TypeError('options.initialDcid: required for a server connection');
   if (o.session !== undefined && !isBytes(o.session)) throw new TypeError('options.session: expected a Uint8Array');
-  const maxDatagramSize = o.maxDatagramSize === undefined ? 1200 : checkInt('options.maxDatagramSize', o.maxDatagramSize, 1200, 65527);
+  const maxDatagramSize =
+    o.maxDatagramSize === undefined ? DEFAULT_MAX_DATAGRAM_SIZE : checkInt('options.maxDatagramSize', o.maxDatagramSize, DEFAULT_MAX_DATAGRAM_SIZE, 65527);
   let pmtudMax = 0;
-  if (o.pmtud === true) pmtudMax = 1452;
+  if (o.pmtud === true) pmtudMax = ETHERNET_MAX_DATAGRAM_SIZE;
   else if (typeof o.pmtud === 'number') pmtudMax = checkInt('options.pmtud', o.pmtud, maxDatagramSize, 65527);
   else if (o.pmtud !== undefined && o.pmtud !== false) throw new TypeError('options.pmtud: expected a boolean or a UDP payload size');
   const initialRtt = o.initialRtt === undefined ? 333 : o.initialRtt;
@@ -313,6 +340,7 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     isServer,
     version,
     versions,
+    probeVersion,
     alpn: [...o.alpn],
     serverName: o.serverName,
     transport,

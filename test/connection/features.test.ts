@@ -6,7 +6,7 @@ import test from 'ava';
 import { AntiReplay } from '../../src/tls/anti-replay.js';
 import { TicketKeyring } from '../../src/tls/session-ticket.js';
 import { SeededRandom } from '../../src/crypto/random.js';
-import type { QlogEvent } from '../../src/connection/index.js';
+import { DEFAULT_MAX_DATAGRAM_SIZE, ETHERNET_MAX_DATAGRAM_SIZE, type QlogEvent } from '../../src/connection/index.js';
 import { StreamApp } from './app.js';
 import { Pair } from './pair.js';
 
@@ -328,4 +328,23 @@ test('PMTU discovery on a path that drops datagrams over 1300 bytes settles belo
   const mtu = Pair.internals(p.client).mtu;
   t.true(mtu > 1200 && mtu <= 1300, `mtu ${mtu}`);
   t.is(p.client.stats.congestionEvents, 0);
+});
+
+test('datagram size: 1200 by default (DEFAULT_MAX_DATAGRAM_SIZE), maxDatagramSize: ETHERNET_MAX_DATAGRAM_SIZE builds 1452-byte datagrams at once', (t) => {
+  t.is(DEFAULT_MAX_DATAGRAM_SIZE, 1200);
+  t.is(ETHERNET_MAX_DATAGRAM_SIZE, 1452);
+  for (const [opts, want] of [
+    [{}, DEFAULT_MAX_DATAGRAM_SIZE],
+    [{ maxDatagramSize: ETHERNET_MAX_DATAGRAM_SIZE }, ETHERNET_MAX_DATAGRAM_SIZE],
+  ] as const) {
+    let largest = 0;
+    const p = new Pair({ client: opts, server: opts, filter: (_dir, d) => ((largest = Math.max(largest, d.length)), d) });
+    t.true(p.handshake());
+    const { capp } = echo(p);
+    capp.send(p.client.openStream(true)!, 100_000, true);
+    t.true(p.runUntil(() => capp.finishedCount() === 1, 20_000));
+    t.is(largest, want);
+    t.is(Pair.internals(p.client).pmtud, null, 'no PMTU search unless asked');
+  }
+  t.throws(() => new Pair({ client: { maxDatagramSize: 1199 } }), { instanceOf: RangeError, message: /maxDatagramSize/ });
 });
