@@ -74,6 +74,7 @@ import { MAX_TICKET_LIFETIME_SECONDS, type ClientSession } from './session-ticke
 import { Transcript } from './transcript.js';
 import { EncryptionLevel, type HandshakeInfo } from './types.js';
 import type { TrustStore } from '../pki/verify.js';
+import { parseIpLiteral } from '../pki/hostname.js';
 
 export const DEFAULT_CIPHER_SUITES: readonly number[] = [
   CipherSuite.TLS_AES_128_GCM_SHA256,
@@ -88,8 +89,22 @@ export interface TlsClientOptions {
   transportParameters: Uint8Array;
   /** Randomness (ClientHello.random, key shares, ticket-age obfuscation is server-side). */
   random: RandomSource;
-  /** SNI and the name the server certificate must match. An IP literal is matched but not sent as SNI. */
+  /**
+   * SNI (RFC 6066 §3) and, unless `verifyName` is given, the name the server certificate must match.
+   * A DNS name or an IP literal; an IP literal is matched but never sent as SNI.
+   */
   serverName?: string;
+  /**
+   * The DNS name or IP literal the server certificate must match (RFC 6125 §6.4, RFC 5280 §4.2.1.6);
+   * default `serverName`. Lets a caller verify the host it connected to while sending no SNI.
+   */
+  verifyName?: string;
+  /**
+   * Refuse (TypeError) to build a verifying client that has no name to check the certificate
+   * against (neither `verifyName` nor `serverName`). Default false for now: without a name the chain
+   * is verified but no name is checked. The default becomes true once every caller passes a name.
+   */
+  requireVerifyName?: boolean;
   cipherSuites?: readonly number[];
   /** supported_groups, preferred first (default X25519, P-256, P-384). */
   groups?: readonly number[];
@@ -124,10 +139,15 @@ export interface TlsClientOptions {
 
 type ClientState = 'start' | 'wait-sh' | 'wait-ee' | 'wait-cert-cr' | 'wait-cert' | 'wait-cv' | 'wait-finished' | 'connected';
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
-function isIpLiteral(name: string): boolean {
-  return IPV4.test(name) || name.includes(':');
+/**
+ * TypeError unless `name` (option `what`) is a usable server identity: an IP literal
+ * (pki parseIpLiteral) or a name without ':' (which only IPv6 literals contain), '/' or whitespace.
+ */
+function checkIdentity(name: unknown, what: string): void {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`${what}: expected a non-empty DNS name or IP literal`);
+  if (parseIpLiteral(name) === null && /[:/\s]/.test(name)) {
+    throw new TypeError(`${what}: ${JSON.stringify(name)} is neither a DNS name nor an IP literal`);
+  }
 }
 
 /** Extensions a ServerHello may carry (RFC 8446 §4.2 table). */
@@ -156,7 +176,12 @@ export class TlsClient extends TlsEngine {
   private readonly sigAlgs: readonly number[];
   private readonly certSigAlgs: readonly number[];
   private readonly alpnList: readonly string[];
+  /** options.serverName as given (SNI unless an IP literal). */
   private readonly sni: string | undefined;
+  /** What SNI carries: serverName unless it is an IP literal (RFC 6066 §3). */
+  private readonly sniSent: string | undefined;
+  /** The name the server certificate must match (undefined only when not required, see options). */
+  private readonly verifyName: string | undefined;
   private readonly pendingShareGroups: number[];
 
   private transcript = new Transcript();
@@ -193,8 +218,11 @@ export class TlsClient extends TlsEngine {
     }
     if (!(opts.transportParameters instanceof Uint8Array)) throw new TypeError('options.transportParameters: expected a Uint8Array');
     if (typeof opts.random?.randomBytes !== 'function') throw new TypeError('options.random: expected a RandomSource');
-    if (opts.serverName !== undefined && (typeof opts.serverName !== 'string' || opts.serverName.length === 0)) {
-      throw new TypeError('options.serverName: expected a non-empty string');
+    if (opts.serverName !== undefined) checkIdentity(opts.serverName, 'options.serverName');
+    if (opts.verifyName !== undefined) checkIdentity(opts.verifyName, 'options.verifyName');
+    const verifying = !(opts.rejectUnauthorized === false || opts.insecure === true);
+    if (verifying && opts.requireVerifyName === true && opts.verifyName === undefined && opts.serverName === undefined) {
+      throw new TypeError('options.serverName: a name to verify the server certificate against is required unless rejectUnauthorized is false');
     }
     this.opts = opts;
     this.random = opts.random;
@@ -208,6 +236,8 @@ export class TlsClient extends TlsEngine {
       if (!this.groups.includes(g)) throw new RangeError(`options.keyShareGroups: 0x${g.toString(16)} is not in options.groups`);
     }
     this.sni = opts.serverName;
+    this.sniSent = opts.serverName !== undefined && parseIpLiteral(opts.serverName) === null ? opts.serverName : undefined;
+    this.verifyName = opts.verifyName ?? opts.serverName;
     this.pendingShareGroups = shareGroups.slice();
   }
 
@@ -240,7 +270,8 @@ export class TlsClient extends TlsEngine {
   private usableSession(now: number): ClientSession | undefined {
     const s = this.opts.session;
     if (!s) return undefined;
-    if (s.serverName !== (this.sni ?? '')) return undefined;
+    // A session skips the certificate check: only resume it for the identity it was verified for.
+    if (s.serverName !== (this.verifyName ?? '')) return undefined;
     if (now < s.receivedAt || now >= s.receivedAt + s.lifetime * 1000) return undefined;
     if (!this.suites.includes(s.suite)) return undefined;
     return s;
@@ -248,7 +279,7 @@ export class TlsClient extends TlsEngine {
 
   private buildClientHello(now: number): Uint8Array {
     const exts: Extension[] = [];
-    if (this.sni !== undefined && !isIpLiteral(this.sni)) exts.push({ type: ExtensionType.server_name, data: encodeServerName(this.sni) });
+    if (this.sniSent !== undefined) exts.push({ type: ExtensionType.server_name, data: encodeServerName(this.sniSent) });
     exts.push({ type: ExtensionType.supported_groups, data: encodeU16List(this.groups) });
     exts.push({ type: ExtensionType.signature_algorithms, data: encodeU16List(this.sigAlgs) });
     exts.push({ type: ExtensionType.signature_algorithms_cert, data: encodeU16List(this.certSigAlgs) });
@@ -539,7 +570,7 @@ export class TlsClient extends TlsEngine {
     if (chain.length === 0) throw new TlsAlert(AlertDescription.decode_error, 'Certificate: the server sent no certificate');
     this.peerSpki = verifyPeerChain(chain, {
       ca: this.opts.ca,
-      hostname: this.sni,
+      hostname: this.verifyName,
       now,
       purpose: 'server',
       insecure: this.opts.rejectUnauthorized === false || this.opts.insecure === true,
@@ -648,7 +679,7 @@ export class TlsClient extends TlsEngine {
       lifetime: nst.lifetime,
       maxEarlyData,
       alpn: this.negotiatedAlpn,
-      serverName: this.sni ?? '',
+      serverName: this.verifyName ?? '',
       transportParameters: this.peerTransportParameters!,
     };
     this.emit({ type: 'session-ticket', session });

@@ -180,6 +180,7 @@ export interface ClientSession {
   /** 0xffffffff when the server allows QUIC 0-RTT with this ticket, else 0. */
   readonly maxEarlyData: number;
   readonly alpn: string;
+  /** The identity the server certificate was verified for (client verifyName, default serverName); '' if none. */
   readonly serverName: string;
   /** The server's transport parameters of the original connection (RFC 9001 §7.4.1 / RFC 9000 §7.4.1). */
   readonly transportParameters: Uint8Array;
