@@ -28,12 +28,14 @@ export class PacketContext {
 const MAX_RESPONSES = 4;
 
 /**
- * Process every frame of a decrypted payload. Throws TransportError on violations (the caller
+ * Process every frame of a decrypted payload, dg[start, end). Throws TransportError on violations (the caller
  * closes the connection with it).
  */
-export function processFrames(st: ConnState, payload: Uint8Array, ctx: PacketContext, now: number): void {
+export function processFrames(st: ConnState, dg: Uint8Array, start: number, end: number, ctx: PacketContext, now: number): void {
   const parser = st.parser;
-  parser.reset(payload, ctx.kind);
+  // The whole datagram with offsets: no payload view per packet, and the reader's DataView is
+  // only rebuilt when the datagram buffer changes.
+  parser.reset(dg, ctx.kind, start, end);
   for (let f = parser.next(); f !== null; f = parser.next()) {
     if (ctx.qlogFrames !== null) ctx.qlogFrames.push(qlogFrame(f));
     const t = f.type;

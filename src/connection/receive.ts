@@ -246,9 +246,8 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
   ctx.ackEliciting = false;
   ctx.nonProbing = false;
   ctx.qlogFrames = st.qlog.enabled ? [] : null;
-  const payload = dg.subarray(r.payloadOffset, r.payloadOffset + r.payloadLength);
   const largestBefore = sp.largestRecv;
-  processFrames(st, payload, ctx, now);
+  processFrames(st, dg, r.payloadOffset, r.payloadOffset + r.payloadLength, ctx, now);
   st.counters.packetsReceived++;
   if (st.qlog.enabled) {
     const header: Record<string, unknown> = { packet_type: packetTypeName(hdr.type), packet_number: pn };
