@@ -292,11 +292,19 @@ function processPacket(st: ConnState, dg: Uint8Array, hdr: PacketHeader, path: P
 
 /** RFC 9000 §6.2: a client gives up when the server offers none of the versions it asked for. */
 function onVersionNegotiation(st: ConnState, hdr: PacketHeader, now: number): void {
-  if (st.isServer || st.receivedAny || st.retryReceived) return st.drop('vn-unexpected');
+  if (st.isServer || st.receivedAny || st.retryReceived || st.vnReceived) return st.drop('vn-unexpected');
   if (!equal(hdr.dcid, st.localCids.initial.cid) || !equal(hdr.scid, st.initialDcid)) return st.drop('vn-cid-mismatch');
   const versions = hdr.versions();
-  if (versions.includes(st.version)) return st.drop('vn-lists-our-version');
+  if (versions.includes(st.probeVersion !== 0 ? st.probeVersion : st.version)) return st.drop('vn-lists-our-version');
   if (st.qlog.enabled) st.qlog.emit(now, 'transport:packet_received', { header: { packet_type: 'version_negotiation' }, supported_versions: versions.map((v) => v.toString(16)) });
+  st.vnReceived = true;
+  if (st.probeVersion !== 0) {
+    // We solicited this with an unsupported version (RFC 9000 §6.3). When the server offers the
+    // version our first flight was built for, resend that flight in it, as after a Retry. No
+    // downgrade is possible (RFC 9368 §4): we only ever continue in our own first choice.
+    st.probeVersion = 0;
+    if (versions.includes(st.version)) return onRetryRecovery(st, now);
+  }
   versionFailure(st, versions, now);
 }
 

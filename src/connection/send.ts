@@ -327,6 +327,17 @@ function hasContent(st: ConnState, level: number, sp: PacketSpace, now: number):
 }
 
 /**
+ * RFC 9000 §6.3: a client soliciting Version Negotiation puts an unsupported version on its long
+ * headers (the packet is otherwise built, and protected, as `st.version`; no server can read it).
+ */
+function writeProbeVersion(buf: Uint8Array, at: number, version: number): void {
+  buf[at] = version >>> 24;
+  buf[at + 1] = (version >>> 16) & 0xff;
+  buf[at + 2] = (version >>> 8) & 0xff;
+  buf[at + 3] = version & 0xff;
+}
+
+/**
  * Write the header and frames of one packet at `w.pos` (not sealed). Returns false, leaving `w`
  * untouched, when the level has nothing to send or no keys.
  */
@@ -349,6 +360,7 @@ function writePacket(st: ConnState, level: number, w: Writer, p: Pending, now: n
   const pnOffset = long
     ? encodeLongHeader(w, type, level === LEVEL_ZERO_RTT ? st.originalVersion : st.version, dcid, st.localCids.initial.cid, token, pn, pnLen, lfs)
     : encodeShortHeader(w, dcid, pn, pnLen, st.oneRtt!.sendPhase, 0);
+  if (long && st.probeVersion !== 0) writeProbeVersion(w.buf, start + 1, st.probeVersion);
   const payloadStart = w.pos;
   const end = w.end;
   w.end = end - AEAD_TAG;

@@ -55,6 +55,10 @@ export class ConnState {
 
   /** The version packets are built with (may change once by compatible negotiation, RFC 9368). */
   version: number;
+  /** Client: the unsupported version its long headers carry until Version Negotiation (0 = none). */
+  probeVersion = 0;
+  /** Client: it reacted to a Version Negotiation packet (later ones are dropped, RFC 9368 §2). */
+  vnReceived = false;
   /** Client: the version it started with; server: the version of the client's first Initial. */
   readonly originalVersion: number;
   state: ConnectionState = 'handshaking';
@@ -219,6 +223,7 @@ export class ConnState {
     this.now = now;
     this.version = o.version;
     this.originalVersion = o.version;
+    this.probeVersion = o.probeVersion;
     const raw = o.raw;
     this.spaces = [new PacketSpace(SpaceId.Initial), new PacketSpace(SpaceId.Handshake), new PacketSpace(SpaceId.Application)];
     this.localCids = new LocalCids(o.cidGenerator, raw.localCid);
