@@ -35,7 +35,9 @@ export const USAGE = `Usage:
   -v, --verbose             handshake details and headers on stderr
   -f, --fail                exit 22 on HTTP status >= 400
       --connect-timeout S   give up the handshake after S seconds (default 10)
-      --version V           QUIC version of the first Initial: v1 (default), v2, v2draft or hex
+      --version V           QUIC version of the first Initial: v1 (default), v2, v2draft or hex;
+                            an unsupported hex version (e.g. 0x1a2a3a4a) is offered first to
+                            solicit Version Negotiation, then the handshake continues in v1
       --session-file F      resume with the ticket/token saved in F (0-RTT when the server allows),
                             then save the new ones there
       --key-update MS       initiate a TLS key update MS ms after the handshake is confirmed
@@ -73,6 +75,8 @@ export interface GetArgs {
   qlogDir: string | undefined;
   keylog: string | undefined;
   version: number | undefined;
+  /** An unsupported --version: offered first to solicit Version Negotiation (RFC 9000 §6.3). */
+  probeVersion: number | undefined;
   sessionFile: string | undefined;
   keyUpdate: number | undefined;
 }
@@ -194,10 +198,16 @@ export function parseGet(argv: string[]): GetArgs {
     connectTimeout,
     qlogDir: v['qlog-dir'] as string | undefined,
     keylog: v['keylog'] as string | undefined,
-    version: version(v['version'] as string | undefined),
+    ...versionArgs(version(v['version'] as string | undefined)),
     sessionFile: v['session-file'] as string | undefined,
     keyUpdate: keyUpdate(v['key-update'] as string | undefined),
   };
+}
+
+function versionArgs(v: number | undefined): { version: number | undefined; probeVersion: number | undefined } {
+  if (v === undefined || Object.values(VERSION_NAMES).includes(v)) return { version: v, probeVersion: undefined };
+  if (v === 0) throw new UsageError('--version: 0 is the Version Negotiation packet, not a version');
+  return { version: undefined, probeVersion: v };
 }
 
 function keyUpdate(v: string | undefined): number | undefined {

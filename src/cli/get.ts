@@ -122,6 +122,7 @@ export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
     ...(saved.ticket !== undefined ? { session: saved.ticket, enableEarlyData: true } : {}),
     ...(saved.token !== undefined ? { token: saved.token } : {}),
     ...(args.version !== undefined ? { version: args.version } : {}),
+    ...(args.probeVersion !== undefined ? { probeVersion: args.probeVersion } : {}),
     ...(args.insecure ? { rejectUnauthorized: false } : {}),
     ...(args.cacert !== undefined ? { ca: args.cacert } : {}),
     ...(args.qlogDir !== undefined ? { qlog: args.qlogDir } : {}),
@@ -148,6 +149,7 @@ export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
     }
     // Connect first, so -v can report the handshake and the timeout applies to it alone.
     verbose(`* connecting to ${url.hostname}:${url.port || 443} over QUIC`);
+    if (args.probeVersion !== undefined) verbose(`* offering the unsupported version 0x${args.probeVersion.toString(16)} first (soliciting Version Negotiation)`);
     const t0 = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const pooled = await Promise.race([

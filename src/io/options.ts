@@ -85,6 +85,12 @@ export interface ClientOptions extends TransportOptions {
   token?: Uint8Array;
   /** QUIC version of the first Initial (default v1). */
   version?: number;
+  /**
+   * An unsupported version (e.g. a reserved 0x?a?a?a?a) to put on the first flight, soliciting
+   * Version Negotiation (RFC 9000 §6.3); the handshake then continues in `version` if the server
+   * offers it.
+   */
+  probeVersion?: number;
   /** Local address to bind (default: the wildcard of the server's family). */
   localAddress?: string;
   localPort?: number;
@@ -192,6 +198,7 @@ const CLIENT_KEYS = new Set([
   'enableEarlyData',
   'token',
   'version',
+  'probeVersion',
   'localAddress',
   'localPort',
 ]);
@@ -331,6 +338,7 @@ export interface ResolvedClient extends ResolvedTransport {
   enableEarlyData: boolean;
   token: Uint8Array | undefined;
   version: number | undefined;
+  probeVersion: number | undefined;
   localAddress: string | undefined;
   localPort: number;
 }
@@ -351,6 +359,13 @@ export function resolveClientOptions(options: unknown, defaults: { alpn?: string
   const token = o['token'];
   if (token !== undefined && !(token instanceof Uint8Array)) throw new TypeError(`options.token: expected a Buffer/Uint8Array, got ${describe(token)}`);
   const version = o['version'] === undefined ? undefined : checkVersions('options.version', [o['version']])[0];
+  let probeVersion: number | undefined;
+  if (o['probeVersion'] !== undefined) {
+    probeVersion = checkInt('options.probeVersion', o['probeVersion'], 1, 0xffffffff);
+    if (probeVersion === QUIC_V1 || probeVersion === QUIC_V2 || probeVersion === QUIC_V2_DRAFT) {
+      throw new RangeError(`options.probeVersion: 0x${probeVersion.toString(16)} is a supported version (expected an unsupported one, e.g. 0x1a2a3a4a)`);
+    }
+  }
   const localAddress = o['localAddress'] === undefined ? undefined : checkString('options.localAddress', o['localAddress']);
   if (localAddress !== undefined && isIP(localAddress) === 0) throw new TypeError(`options.localAddress: expected an IP literal, got ${describe(localAddress)}`);
   const localPort = o['localPort'] === undefined ? 0 : checkInt('options.localPort', o['localPort'], 0, 65535);
@@ -365,6 +380,7 @@ export function resolveClientOptions(options: unknown, defaults: { alpn?: string
     enableEarlyData,
     token: token as Uint8Array | undefined,
     version,
+    probeVersion,
     localAddress,
     localPort,
   };

@@ -321,6 +321,7 @@ export async function connectWith(
   if (o.enableEarlyData) core.enableEarlyData = true;
   if (o.token !== undefined) core.token = o.token;
   if (o.version !== undefined) core.version = o.version;
+  if (o.probeVersion !== undefined) core.probeVersion = o.probeVersion;
   if (keylog !== undefined) core.keylog = keylog;
   let conn: Connection;
   try {

@@ -69,5 +69,11 @@ test('get: --version, --session-file, --key-update', (t) => {
   t.is(parseGet(['https://h/', '--version', '0x00000001']).version, 1);
   t.is(parseGet(['https://h/']).version, undefined);
   t.throws(() => parseGet(['https://h/', '--version', 'v9']), { instanceOf: UsageError, message: /--version/ });
+  // An unsupported version is a probe (RFC 9000 §6.3): offered first, then v1.
+  const probe = parseGet(['https://h/', '--version', '0x1a2a3a4a']);
+  t.is(probe.version, undefined);
+  t.is(probe.probeVersion, 0x1a2a3a4a);
+  t.is(parseGet(['https://h/', '--version', 'v1']).probeVersion, undefined);
+  t.throws(() => parseGet(['https://h/', '--version', '0x0']), { instanceOf: UsageError, message: /--version/ });
   t.throws(() => parseGet(['https://h/', '--key-update', 'soon']), { instanceOf: UsageError, message: /--key-update/ });
 });

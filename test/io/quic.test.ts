@@ -275,6 +275,17 @@ test('options are validated with TypeError/RangeError naming the option', async 
   await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', rejectUnauthorized: 'no' as unknown as boolean }), { instanceOf: TypeError, message: /options\.rejectUnauthorized/ });
   await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', session: 'abc' as unknown as Uint8Array }), { instanceOf: TypeError, message: /options\.session/ });
   await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', version: 0x1234 }), { instanceOf: RangeError, message: /options\.version/ });
+  await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', probeVersion: 1 }), { instanceOf: RangeError, message: /options\.probeVersion/ });
+});
+
+test.serial('probeVersion: the server answers the unknown version with Version Negotiation, the handshake continues in v1', async (t) => {
+  const srv = await server('127.0.0.1');
+  const s = await client(srv, { probeVersion: 0x1a2a3a4a });
+  const info = await withTimeout(s.opened, 5000, 'opened');
+  t.is(info.version, 1);
+  t.is(srv.stats.endpoint.versionNegotiationSent, 1);
+  await s.close();
+  await srv.close();
 });
 
 test.serial('session API misuse: bad codes and stream options', async (t) => {
