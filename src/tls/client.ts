@@ -68,6 +68,7 @@ import {
   type CertifiedKey,
 } from './certificates.js';
 import { TlsEngine, suiteParams } from './engine.js';
+import { TlsStateError } from './errors.js';
 import { KeySchedule, checkPeerFinished, finishedVerifyData, resumptionPsk } from './key-schedule.js';
 import { KeyLogLabel, type KeyLogger } from './keylog.js';
 import { MAX_TICKET_LIFETIME_SECONDS, type ClientSession } from './session-ticket.js';
@@ -248,7 +249,7 @@ export class TlsClient extends TlsEngine {
 
   /** Build and emit the ClientHello (Initial level); with a 0-RTT session also the early write secret. */
   start(now: number): void {
-    if (this.state !== 'start') throw new Error('TlsClient.start: already started');
+    if (this.state !== 'start') throw new TlsStateError('TlsClient.start: already started');
     if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now: expected a finite number (ms)');
     this.chRandom = this.random.randomBytes(32);
     this.clientRandom = this.chRandom;

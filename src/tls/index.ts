@@ -10,6 +10,7 @@ export {
   type EarlyDataContext,
 } from './server.js';
 export type { TlsError } from './engine.js';
+export { TlsStateError } from './errors.js';
 export { EncryptionLevel, type TlsEvent, type HandshakeInfo } from './types.js';
 export { AlertDescription, TlsAlert, alertName, alertToCryptoErrorCode, toTransportError } from './alerts.js';
 export {

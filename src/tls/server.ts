@@ -58,6 +58,7 @@ import {
 } from './certificates.js';
 import { DEFAULT_CIPHER_SUITES } from './client.js';
 import { TlsEngine, suiteParams } from './engine.js';
+import { TlsStateError } from './errors.js';
 import { KeySchedule, checkPeerFinished, finishedVerifyData, resumptionPsk } from './key-schedule.js';
 import { KeyLogLabel, type KeyLogger } from './keylog.js';
 import {
@@ -179,6 +180,12 @@ interface ParsedClientHello {
   psks: OfferedPsks | undefined;
 }
 
+/** Ticket appData travels as opaque<0..2^16-1> inside the sealed ticket state. */
+function checkAppData(data: unknown, what: string): void {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array`);
+  if (data.length > 0xffff) throw new RangeError(`${what}: ${data.length} bytes, at most 65535`);
+}
+
 function illegal(reason: string): TlsAlert {
   return new TlsAlert(AlertDescription.illegal_parameter, reason);
 }
@@ -227,6 +234,7 @@ export class TlsServer extends TlsEngine {
     if (lifetime !== undefined && !(Number.isInteger(lifetime) && lifetime > 0 && lifetime <= MAX_TICKET_LIFETIME_SECONDS)) {
       throw new RangeError('options.sessionTickets.lifetimeSeconds: an integer in 1..604800');
     }
+    if (opts.sessionTickets?.appData !== undefined) checkAppData(opts.sessionTickets.appData, 'options.sessionTickets.appData');
     this.opts = opts;
     this.random = opts.random;
     this.suites = (opts.cipherSuites ?? DEFAULT_CIPHER_SUITES).slice();
@@ -632,7 +640,8 @@ export class TlsServer extends TlsEngine {
     this.state = 'connected';
     this.readLevel = EncryptionLevel.Application;
     const count = this.opts.sessionTickets ? (this.opts.sessionTickets.count ?? 1) : 0;
-    for (let i = 0; i < count; i++) this.sendSessionTicket(now);
+    // A ticket that cannot fit (a huge client certificate) is simply not issued: no resumption.
+    for (let i = 0; i < count; i++) if (!this.issueTicket(now, undefined)) break;
   }
 
   /**
@@ -640,10 +649,20 @@ export class TlsServer extends TlsEngine {
    * sessionTickets.appData) travels sealed in the ticket and comes back in EarlyDataContext.
    */
   sendSessionTicket(now: number, appData?: Uint8Array): void {
-    if (this.failure) throw this.failure;
-    if (this.state !== 'connected') throw new Error('sendSessionTicket: the handshake is not complete');
+    if (this.failure) throw new TlsStateError(`sendSessionTicket: the handshake failed (${this.failure.message})`, { cause: this.failure });
+    if (this.state !== 'connected') throw new TlsStateError('sendSessionTicket: the handshake is not complete');
     const cfg = this.opts.sessionTickets;
-    if (!cfg) throw new Error('sendSessionTicket: options.sessionTickets is not configured');
+    if (!cfg) throw new TlsStateError('sendSessionTicket: options.sessionTickets is not configured');
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now: expected a finite number (ms)');
+    if (appData !== undefined) checkAppData(appData, 'appData');
+    if (!this.issueTicket(now, appData)) {
+      throw new RangeError(`appData: the sealed ticket would exceed 65535 bytes (RFC 8446 §4.6.1 ticket<1..2^16-1>)`);
+    }
+  }
+
+  /** Build, seal and emit one NewSessionTicket; false (nothing emitted) when it would not fit. */
+  private issueTicket(now: number, appData: Uint8Array | undefined): boolean {
+    const cfg = this.opts.sessionTickets!;
     const suite = this.suite!;
     const lifetime = cfg.lifetimeSeconds ?? Math.min(MAX_TICKET_LIFETIME_SECONDS, Math.floor(cfg.keyring.ticketLifetimeMs / 1000));
     const nonce = new Uint8Array(8);
@@ -664,7 +683,12 @@ export class TlsServer extends TlsEngine {
       appData: appData ?? cfg.appData ?? EMPTY,
       clientCertificate: this.peerChain[0] ?? EMPTY,
     };
-    const ticket = cfg.keyring.seal(encodeTicketState(state), now);
+    const plain = encodeTicketState(state);
+    if (cfg.keyring.sealedLength(plain.length) > 0xffff) {
+      this.ticketCounter--;
+      return false;
+    }
+    const ticket = cfg.keyring.seal(plain, now);
     const nst = encodeNewSessionTicket({
       lifetime,
       ageAdd,
@@ -673,5 +697,6 @@ export class TlsServer extends TlsEngine {
       extensions: maxEarlyData ? [{ type: ExtensionType.early_data, data: encodeU32(maxEarlyData) }] : [],
     });
     this.emitData(EncryptionLevel.Application, nst);
+    return true;
   }
 }

@@ -3,7 +3,7 @@
 // decision needs travels inside the ticket, sealed with AES-256-GCM under a rotating key
 // (RFC 8446 §C.4: tickets must not be linkable to each other, hence fresh nonces and random ids).
 // Also the client-side stored session and its serialisation (for session files).
-import { ticketOpen, ticketSeal, TICKET_KEY_LENGTH, TICKET_NONCE_LENGTH } from '../crypto/ticket-aead.js';
+import { ticketOpen, ticketSeal, TICKET_KEY_LENGTH, TICKET_NONCE_LENGTH, TICKET_TAG_LENGTH } from '../crypto/ticket-aead.js';
 import type { RandomSource } from '../crypto/random.js';
 import { BufferUnderflow, Reader, constantTimeEqual, fromUtf8, utf8 } from '../util/bytes.js';
 import { ByteBuilder } from './wire/builder.js';
@@ -77,6 +77,11 @@ export class TicketKeyring {
     const keep = this.rotationMs + this.ticketLifetimeMs;
     const newest = this.keys[this.keys.length - 1];
     this.keys = this.keys.filter((k) => k === newest || now - k.createdAt < keep);
+  }
+
+  /** Length of the ticket seal() makes of a plaintext of `plaintextLength` bytes. */
+  sealedLength(plaintextLength: number): number {
+    return KEY_ID_LENGTH + TICKET_NONCE_LENGTH + plaintextLength + TICKET_TAG_LENGTH;
   }
 
   /** key id (8) || nonce (12) || AES-256-GCM(plaintext) || tag (16); the key id is the AAD. */
