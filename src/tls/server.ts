@@ -11,6 +11,7 @@ import { hash, hmac } from '../crypto/hkdf.js';
 import type { RandomSource } from '../crypto/random.js';
 import { TransportError, TransportErrorCode } from '../codec/errors.js';
 import type { TrustStore } from '../pki/verify.js';
+import { parseCertificate } from '../pki/x509.js';
 import { EMPTY, Reader, concat, constantTimeEqual, BufferUnderflow } from '../util/bytes.js';
 import { AlertDescription, TlsAlert } from './wire/alert.js';
 import { ByteBuilder } from './wire/builder.js';
@@ -184,6 +185,17 @@ interface ParsedClientHello {
 function checkAppData(data: unknown, what: string): void {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array`);
   if (data.length > 0xffff) throw new RangeError(`${what}: ${data.length} bytes, at most 65535`);
+}
+
+/** Is the DER certificate inside its validity period at `now`? (Unparsable: no.) */
+function withinValidity(der: Uint8Array, now: number): boolean {
+  let c: { notBefore: number; notAfter: number };
+  try {
+    c = parseCertificate(der);
+  } catch {
+    return false;
+  }
+  return now >= c.notBefore && now <= c.notAfter;
 }
 
 function illegal(reason: string): TlsAlert {
@@ -398,6 +410,9 @@ export class TlsServer extends TlsEngine {
         if (!st) continue;
         if (st.serverName !== (p.sni ?? '')) continue;
         if (this.clientAuth === 'require' && st.clientCertificate.length === 0) continue;
+        // The ticket vouches for a client identity only while its certificate is valid: else a full
+        // handshake verifies whatever the client presents now (RFC 5280 §4.1.2.5, §6.1.3).
+        if (st.clientCertificate.length !== 0 && !withinValidity(st.clientCertificate, now)) continue;
         const tSuite = cipherSuiteParams(st.suite)!;
         if (ch.cipherSuites.includes(st.suite) && this.suites.includes(st.suite)) {
           suiteId = st.suite;

@@ -3,7 +3,9 @@
 import test from 'ava';
 import { SignatureScheme, type SigningKeyKind } from '../../src/crypto/sign.js';
 import { TlsAlert } from '../../src/tls/wire/alert.js';
-import { clientOptions, handshake, makeCa, makeLeaf, serverOptions, testCa, testLeaf } from './harness.js';
+import { SeededRandom } from '../../src/crypto/random.js';
+import { TicketKeyring } from '../../src/tls/session-ticket.js';
+import { NOW, clientOptions, events, handshake, makeCa, makeLeaf, serverOptions, testCa, testLeaf } from './harness.js';
 
 const kinds: [SigningKeyKind, number][] = [
   ['ec-p256', SignatureScheme.ecdsa_secp256r1_sha256],
@@ -53,4 +55,41 @@ test('client key incompatible with the requested schemes sends an empty Certific
     serverOptions({ clientAuth: 'request', clientCa: [testCa().der], clientSignatureAlgorithms: [SignatureScheme.ecdsa_secp256r1_sha256] }),
   );
   t.is(server.handshakeInfo!.peerCertificates.length, 0);
+});
+
+// Resumption carries the client identity in the ticket (no Certificate is sent again); the server
+// re-checks the stored leaf's validity dates (RFC 5280 §4.1.2.5) and falls back to a full handshake.
+const HOUR = 3_600_000;
+function authTicketServer(clientAuth: 'request' | 'require'): ReturnType<typeof serverOptions> {
+  return serverOptions({
+    clientAuth,
+    clientCa: [testCa().der],
+    sessionTickets: { keyring: new TicketKeyring({ random: new SeededRandom(11), ticketLifetimeMs: 7 * 24 * HOUR }) },
+  });
+}
+
+test('resumption with a stored client certificate still valid: resumed, identity kept', (t) => {
+  const cert = makeLeaf(testCa(), { purpose: 'client', hosts: ['client.test'], notBefore: NOW - HOUR, notAfter: NOW + 48 * HOUR });
+  const so = authTicketServer('require');
+  const first = handshake(clientOptions({ certificate: cert }), so);
+  const session = events(first.r.clientEvents, 'session-ticket')[0]!.session;
+  const again = handshake(clientOptions({ certificate: cert, session }), so, NOW + 24 * HOUR);
+  t.true(again.server.handshakeInfo!.resumed);
+  t.deepEqual(again.server.handshakeInfo!.peerCertificates, [cert.chain[0]]);
+});
+
+test('resumption after the stored client certificate expired: full handshake (not an error), identity re-verified', (t) => {
+  const old = makeLeaf(testCa(), { purpose: 'client', hosts: ['client.test'], notBefore: NOW - HOUR, notAfter: NOW + 48 * HOUR });
+  const so = authTicketServer('request');
+  const first = handshake(clientOptions({ certificate: old }), so);
+  const session = events(first.r.clientEvents, 'session-ticket')[0]!.session;
+  const later = NOW + 72 * HOUR; // ticket still valid (7 days), certificate not
+  const renewed = makeLeaf(testCa(), { purpose: 'client', hosts: ['client.test'], notBefore: later - HOUR, notAfter: later + 48 * HOUR });
+  const again = handshake(clientOptions({ certificate: renewed, session }), so, later);
+  t.false(again.server.handshakeInfo!.resumed);
+  t.false(again.client.handshakeInfo!.resumed);
+  t.deepEqual(again.server.handshakeInfo!.peerCertificates, [renewed.chain[0]]);
+  // Presenting the expired certificate again is now checked like any other: certificate_expired.
+  const err = t.throws(() => handshake(clientOptions({ certificate: old, session }), so, later), { instanceOf: TlsAlert });
+  t.is(err.alert, 45);
 });
