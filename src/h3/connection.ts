@@ -914,7 +914,12 @@ export class H3Connection {
       this.pumpInner(s);
     } catch (e) {
       if (!isStreamLevel(e)) throw e;
-      const err = e instanceof H3Error ? e : new H3Error(e.errorCode, e.reason, -1, true);
+      let err: H3Error;
+      if (e instanceof H3Error) err = e;
+      else {
+        s.qpackCancelled = true; // RFC 9204 §2.2.2.2: the decoder cancelled the section itself
+        err = new H3Error(e.errorCode, e.reason, -1, true);
+      }
       this.streamError(s, err);
     }
   }
@@ -1144,7 +1149,7 @@ export class H3Connection {
     s.queue = [];
     s.qpackBlocked = false;
     s.unblocked = null;
-    this.decoder.cancelStream(s.id);
+    if (!s.qpackCancelled) this.decoder.cancelStream(s.id);
   }
 
   /** Reset our side and stop reading (RFC 9114 §4.1.1). */
@@ -1279,6 +1284,7 @@ export class H3Connection {
           if (!s || !s.qpackBlocked) continue;
           s.qpackBlocked = false;
           if (item.error) {
+            s.qpackCancelled = true;
             this.streamError(s, new H3Error(item.error.errorCode, item.error.reason, -1, true));
           } else {
             s.unblocked = item.headers;

@@ -61,6 +61,8 @@ export class RequestStream {
   qpackBlocked = false;
   /** Fields decoded when QPACK unblocked the section at the head of `queue`. */
   unblocked: HeaderField[] | null = null;
+  /** The QPACK decoder already sent the Stream Cancellation (a field section it refused as too large). */
+  qpackCancelled = false;
   /** The transport reported FIN: its receiving side is complete (no STOP_SENDING any more). */
   finRead = false;
   /** Client: an interim response was received (DATA now would be malformed). */

@@ -100,7 +100,9 @@ export class QpackDecoder {
    * stream unblocks them. At most one section per stream may be blocked (the HTTP/3 layer stops
    * reading a stream while its section is blocked).
    * Throws QpackError: QPACK_DECOMPRESSION_FAILED (connection error), or a stream error
-   * (`streamError`, errorCode H3_EXCESSIVE_LOAD) when the section exceeds maxFieldSectionSize.
+   * (`streamError`, errorCode H3_EXCESSIVE_LOAD) when the section — one literal or the sum —
+   * exceeds maxFieldSectionSize; a Stream Cancellation is then already queued when the section
+   * referenced the dynamic table, so the caller abandoning the stream need not call cancelStream.
    */
   decodeFieldSection(streamId: number, bytes: Uint8Array): HeaderField[] | typeof BLOCKED {
     if (!Number.isSafeInteger(streamId) || streamId < 0) throw new RangeError('streamId must be a non-negative integer');
@@ -221,12 +223,12 @@ export class QpackDecoder {
             name = this.dynamicRef(abs, ric, streamId).name;
             if (abs > maxRef) maxRef = abs;
           }
-          value = readString(r, 8, limit, DF);
+          value = readString(r, 8, limit - size - 32 - name.length, DF, H3_EXCESSIVE_LOAD);
         } else if (b & 0x20) {
           // Literal Field Line with Literal Name (§4.5.6)
           never = (b & 0x10) !== 0;
-          name = readString(r, 4, limit, DF);
-          value = readString(r, 8, limit, DF);
+          name = readString(r, 4, limit - size - 32, DF, H3_EXCESSIVE_LOAD);
+          value = readString(r, 8, limit - size - 32 - name.length, DF, H3_EXCESSIVE_LOAD);
         } else if (b & 0x10) {
           // Indexed Field Line with Post-Base Index (§4.5.3)
           const abs = base + readPrefixInt(r, 4, DF);
@@ -240,16 +242,14 @@ export class QpackDecoder {
           const abs = base + readPrefixInt(r, 3, DF);
           name = this.dynamicRef(abs, ric, streamId).name;
           if (abs > maxRef) maxRef = abs;
-          value = readString(r, 8, limit, DF);
+          value = readString(r, 8, limit - size - 32 - name.length, DF, H3_EXCESSIVE_LOAD);
         }
         size += name.length + value.length + 32;
-        if (size > limit) {
-          if (ric > 0) this.cancelStream(streamId);
-          throw new QpackError(H3_EXCESSIVE_LOAD, `field section exceeds SETTINGS_MAX_FIELD_SECTION_SIZE (${limit})`, streamId, true);
-        }
+        if (size > limit) throw new QpackError(H3_EXCESSIVE_LOAD, 'an indexed field line', streamId, true);
         headers.push(never ? [name, value, true] : [name, value]);
       }
     } catch (e) {
+      if (e instanceof QpackError && e.errorCode === H3_EXCESSIVE_LOAD) throw this.tooLarge(e.reason, streamId, ric);
       throw this.mapUnderflow(e, streamId);
     }
     if (ric > 0) {
@@ -267,6 +267,16 @@ export class QpackDecoder {
     const e = this.table.get(abs);
     if (!e) throw new QpackError(DF, `reference to evicted dynamic entry ${abs}`, streamId);
     return e;
+  }
+
+  /**
+   * RFC 9114 §4.2.2: a section above SETTINGS_MAX_FIELD_SECTION_SIZE is a stream error
+   * (H3_EXCESSIVE_LOAD), whether one literal or the sum is too large. The section is abandoned: if
+   * it referenced the dynamic table, a Stream Cancellation tells the encoder (RFC 9204 §2.2.2.2).
+   */
+  private tooLarge(what: string, streamId: number, ric: number): QpackError {
+    if (ric > 0) this.cancelStream(streamId);
+    return new QpackError(H3_EXCESSIVE_LOAD, `field section exceeds SETTINGS_MAX_FIELD_SECTION_SIZE (${this.maxFieldSectionSize}): ${what}`, streamId, true);
   }
 
   private mapUnderflow(e: unknown, streamId: number): unknown {

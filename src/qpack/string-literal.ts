@@ -11,20 +11,37 @@ import { readPrefixInt, writePrefixInt } from './prefix-int.js';
 
 /**
  * Read an N-bit prefix string literal. Throws BufferUnderflow when the input ends inside it, and
- * QpackError(`errorCode`) when the declared length exceeds `maxLength` (checked before the octets
- * arrive, so a stream parser never buffers more than that) or the Huffman data is invalid.
+ * QpackError(`errorCode`) for an over-long length integer or invalid Huffman data. A string whose
+ * decoded length would exceed `maxLength` is QpackError(`tooLongCode`, default `errorCode`): raw
+ * strings are refused from their length before their octets arrive (so a stream parser never waits
+ * for more); Huffman strings when even their shortest possible decoding is too long, else after
+ * decoding.
  */
-export function readString(r: Reader, prefixBits: number, maxLength: number, errorCode: number): string {
+export function readString(r: Reader, prefixBits: number, maxLength: number, errorCode: number, tooLongCode = errorCode): string {
   const huffman = (r.peekU8() & (1 << (prefixBits - 1))) !== 0;
   const len = readPrefixInt(r, prefixBits - 1, errorCode);
-  if (len > maxLength) throw new QpackError(errorCode, `string literal of ${len} bytes exceeds the limit of ${maxLength}`);
+  if (minDecodedLength(len, huffman) > maxLength) throw tooLong(tooLongCode, len, huffman, maxLength);
   r.need(len);
   const start = r.pos;
   r.pos = start + len;
   if (!huffman) return latin1FromBytes(r.buf, start, start + len);
   const s = huffmanDecode(r.buf, start, start + len);
   if (s === null) throw new QpackError(errorCode, 'invalid Huffman-encoded string');
+  if (s.length > maxLength) throw tooLong(tooLongCode, s.length, false, maxLength);
   return s;
+}
+
+/**
+ * Fewest chars `len` octets can decode to: raw, `len`; Huffman, codes are at most 30 bits and the
+ * padding under 8 (RFC 7541 §5.2), so 8·len − 7 ≤ 30·chars.
+ */
+function minDecodedLength(len: number, huffman: boolean): number {
+  return huffman ? Math.ceil((8 * len - 7) / 30) : len;
+}
+
+function tooLong(code: number, len: number, huffman: boolean, maxLength: number): QpackError {
+  const what = huffman ? `Huffman string literal of ${len} octets` : `string literal of ${len} bytes`;
+  return new QpackError(code, `${what} exceeds the limit of ${Math.max(0, maxLength)}`);
 }
 
 /**

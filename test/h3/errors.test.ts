@@ -405,14 +405,52 @@ test('a field section referencing a dynamic entry that cannot exist → QPACK_DE
 test('a field section over SETTINGS_MAX_FIELD_SECTION_SIZE → stream error H3_EXCESSIVE_LOAD, not a connection error', (t) => {
   const p = new RawPair({ h3Role: 'server', h3: { settings: { maxFieldSectionSize: 300 } } });
   p.control();
-  // Many fields, each short (a single literal longer than the limit is refused by the QPACK decoder
-  // as QPACK_DECOMPRESSION_FAILED instead).
+  // Many fields, each short (a single literal longer than the limit: the next test).
   const many: Array<[string, string]> = Array.from({ length: 8 }, (_, i) => [`x-field-${i}`, 'v'.repeat(20)]);
   const id = p.request([p.headers(0, [...REQ, ...many])], false);
   p.run();
   t.false(p.h3.closed);
   t.deepEqual(p.h3Side.calls.reset, [[id, E.H3_EXCESSIVE_LOAD]]);
   t.is(ofType(p.h3Events, 'request').length, 0);
+});
+
+const decoderStreams = new WeakMap<RawPair, number>();
+
+/** New bytes the H3 side wrote on its QPACK decoder stream (type 0x03), after the type byte. */
+function decoderStreamBytes(p: RawPair): Uint8Array {
+  const known = decoderStreams.get(p);
+  if (known !== undefined) return p.readRaw(known);
+  for (const ev of p.rawEvents) {
+    if (ev.type !== 'stream-opened' || ev.bidirectional) continue;
+    const b = p.readRaw(ev.id);
+    if (b[0] === 0x03) {
+      decoderStreams.set(p, ev.id);
+      return b.subarray(1);
+    }
+  }
+  return new Uint8Array(0);
+}
+
+test('a single literal longer than SETTINGS_MAX_FIELD_SECTION_SIZE → the same stream error H3_EXCESSIVE_LOAD; one Stream Cancellation', (t) => {
+  const p = new RawPair({ h3Role: 'server', h3: { settings: { maxFieldSectionSize: 300, qpackMaxTableCapacity: 220, qpackBlockedStreams: 2 } } });
+  p.control();
+  // Encoder stream: Set Dynamic Table Capacity 220, insert :authority = www.example.com (RFC 9204 B.2).
+  p.uni(concat(new Uint8Array([0x02]), new Uint8Array([0x3f, 0xbd, 0x01, 0xc0, 0x0f]), utf8('www.example.com')));
+  p.run();
+  // RIC 1 (encoded 2), Base 1; indexed dynamic 0; :path (static 1) with a 400-byte value (0x7f + 273).
+  const section = concat(new Uint8Array([0x02, 0x00, 0x80, 0x51, 0x7f, 0x91, 0x02]), utf8('/'.repeat(400)));
+  const id = p.request([rawFrame(H3FrameType.HEADERS, section)], false);
+  p.run();
+  t.false(p.h3.closed);
+  t.deepEqual(p.h3Side.calls.reset, [[id, E.H3_EXCESSIVE_LOAD]]);
+  t.is(ofType(p.h3Events, 'request').length, 0);
+  // Insert Count Increment 1 (0x01), then exactly one Stream Cancellation for stream 0 (0x40).
+  t.deepEqual([...decoderStreamBytes(p)], [0x01, 0x40]);
+  // The connection goes on: a request using the same table entry decodes and is acknowledged.
+  const id2 = p.request([rawFrame(H3FrameType.HEADERS, new Uint8Array([0x02, 0x00, 0x80, 0xd1, 0xd7, 0xc1]))]);
+  p.run();
+  t.is(ofType(p.h3Events, 'request').length, 1);
+  t.deepEqual([...decoderStreamBytes(p)], [0x80 | id2]);
 });
 
 // ---- HTTP Datagrams (RFC 9297 §2.1) ---------------------------------------------------------------

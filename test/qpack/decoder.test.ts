@@ -1,8 +1,8 @@
 // QPACK decoder: each error case RFC 9204 names (§2.2.1, §2.2.3, §3.1, §3.2, §4.3, §4.5.1),
 // blocked streams, chunked encoder-stream input, the N bit, and the RFC 9114 §4.2.2 size limit.
 import test from 'ava';
-import { fromHex, toHex } from '../../src/util/bytes.js';
-import { BLOCKED, QpackDecoder, QpackEncoder, QpackError, QpackErrorCode } from '../../src/qpack/index.js';
+import { concat, fromHex, toHex } from '../../src/util/bytes.js';
+import { BLOCKED, QpackDecoder, QpackEncoder, QpackError, QpackErrorCode, huffmanEncodeBytes } from '../../src/qpack/index.js';
 
 const DF = QpackErrorCode.DECOMPRESSION_FAILED;
 const ESE = QpackErrorCode.ENCODER_STREAM_ERROR;
@@ -150,6 +150,74 @@ test('SETTINGS_MAX_FIELD_SECTION_SIZE: a stream error, and the section is cancel
   t.is(toHex(d.takeDecoderStreamBytes()), '4401', 'Stream Cancellation 4, Insert Count Increment 1');
   // A section of exactly the limit passes: ":path" "/" is 5 + 1 + 32 = 38; it fits.
   t.deepEqual(d.decodeFieldSection(8, fromHex('0000 c1')), [[':path', '/']]);
+});
+
+/** A string literal with an N-bit prefix (H flag = top prefix bit), raw or Huffman-coded octets. */
+function literal(first: number, prefixBits: number, octets: Uint8Array, huffman: boolean): Uint8Array {
+  const out: number[] = [];
+  const max = (1 << (prefixBits - 1)) - 1;
+  const h = huffman ? 1 << (prefixBits - 1) : 0;
+  if (octets.length < max) out.push(first | h | octets.length);
+  else {
+    out.push(first | h | max);
+    let v = octets.length - max;
+    while (v >= 0x80) {
+      out.push((v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    out.push(v);
+  }
+  return new Uint8Array([...out, ...octets]);
+}
+
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+test('a single string literal longer than SETTINGS_MAX_FIELD_SECTION_SIZE → the same stream error H3_EXCESSIVE_LOAD', (t) => {
+  const limit = 100;
+  // Literal Field Line with Literal Name (§4.5.6): long name; then a long value after a short name;
+  // then a long value on a static name reference (§4.5.4).
+  const longName = concat(fromHex('0000'), literal(0x20, 4, latin1('n'.repeat(200)), false), literal(0, 8, latin1('v'), false));
+  const longValue = concat(fromHex('0000'), literal(0x20, 4, latin1('n'), false), literal(0, 8, latin1('v'.repeat(200)), false));
+  const nameRef = concat(fromHex('0000 51'), literal(0, 8, latin1('v'.repeat(1000)), false));
+  const huff = concat(fromHex('0000 51'), literal(0, 8, huffmanEncodeBytes(latin1('v'.repeat(300))), true));
+  for (const [what, bytes] of [['name', longName], ['value', longValue], ['name ref', nameRef], ['huffman', huff]] as const) {
+    const d = decoder(220, 2, limit);
+    const e = failsWith(t, () => d.decodeFieldSection(8, bytes), 0x107, /MAX_FIELD_SECTION_SIZE/);
+    t.true(e.streamError, what);
+    t.is(e.streamId, 8, what);
+    t.is(e.code, 'ERR_QPACK_FIELD_SECTION_TOO_LARGE');
+    // Static-only section: nothing to cancel; the decoder goes on decoding.
+    t.is(d.takeDecoderStreamBytes().length, 0, what);
+    t.deepEqual(d.decodeFieldSection(12, fromHex('0000 c1')), [[':path', '/']]);
+  }
+});
+
+test('a too-long literal in a section that referenced the dynamic table: Stream Cancellation, table consistent', (t) => {
+  const d = decoder(220, 2, 100);
+  d.receiveEncoderStream(fromHex('3fbd01 c00f 7777 772e 6578 616d 706c 652e 636f 6d'));
+  t.is(toHex(d.takeDecoderStreamBytes()), '01', 'Insert Count Increment 1');
+  // RIC 1, Base 1: indexed dynamic 0, then :path with a 500-byte value.
+  const bytes = concat(fromHex('0200 80 51'), literal(0, 8, latin1('/'.repeat(500)), false));
+  const e = failsWith(t, () => d.decodeFieldSection(4, bytes), 0x107);
+  t.true(e.streamError);
+  t.is(toHex(d.takeDecoderStreamBytes()), '44', 'Stream Cancellation 4 only (no acknowledgment)');
+  // The same table still serves the next section on another stream, which is acknowledged.
+  t.deepEqual(d.decodeFieldSection(8, fromHex('0200 80')), [[':authority', 'www.example.com']]);
+  t.is(toHex(d.takeDecoderStreamBytes()), '88', 'Section Acknowledgment 8');
+});
+
+test('a Huffman literal whose coded form exceeds the limit but whose decoded size fits is accepted', (t) => {
+  // '\n' has a 30-bit code (RFC 7541 App. B): 14 of them take 53 octets coded, 14 decoded.
+  const value = '\n'.repeat(14);
+  const coded = huffmanEncodeBytes(latin1(value));
+  t.is(coded.length, 53);
+  const d = decoder(220, 2, 50);
+  // "a" + 14 + 32 = 47 ≤ 50.
+  const bytes = concat(fromHex('0000'), literal(0x20, 4, latin1('a'), false), literal(0, 8, coded, true));
+  t.deepEqual(d.decodeFieldSection(0, bytes), [['a', value]]);
+  // With a 5-char name the same value is over (51 > 50): a stream error after decoding.
+  const over = concat(fromHex('0000'), literal(0x20, 4, latin1('abcde'), false), literal(0, 8, coded, true));
+  failsWith(t, () => d.decodeFieldSection(4, over), 0x107);
 });
 
 test('a blocked section that is too large comes back as a stream error in the unblocked list', (t) => {
