@@ -7,13 +7,13 @@
 // is queued and taken with takeDecoderStreamBytes(): Section Acknowledgments and Stream
 // Cancellations in order, then one Insert Count Increment for inserts no acknowledgment covered.
 
-import { BufferUnderflow, EMPTY, Reader } from '../util/bytes.js';
+import { EMPTY, Reader } from '../util/bytes.js';
 import { ByteSink } from './byte-sink.js';
 import { DynamicTable } from './dynamic-table.js';
 import { H3_EXCESSIVE_LOAD, QpackError, QpackErrorCode } from './errors.js';
 import type { HeaderField } from './header-field.js';
 import { consumeInstructions } from './instruction-stream.js';
-import { readPrefixInt, writePrefixInt } from './prefix-int.js';
+import { INCOMPLETE, readPrefixInt, writePrefixInt } from './prefix-int.js';
 import { STATIC_TABLE, STATIC_TABLE_SIZE } from './static-table.js';
 import { readString } from './string-literal.js';
 
@@ -47,6 +47,24 @@ const DF = QpackErrorCode.DECOMPRESSION_FAILED;
 const ESE = QpackErrorCode.ENCODER_STREAM_ERROR;
 const NO_UNBLOCKED: UnblockedSection[] = [];
 
+/** A field section arrives whole (one HEADERS frame): running out of bytes inside it is malformed. */
+function truncated(streamId: number): QpackError {
+  return new QpackError(DF, 'truncated field section', streamId);
+}
+
+function fieldInt(r: Reader, prefixBits: number, streamId: number): number {
+  const v = readPrefixInt(r, prefixBits, DF);
+  if (v === INCOMPLETE) throw truncated(streamId);
+  return v;
+}
+
+/** A field-line string within `budget` decoded octets (else H3_EXCESSIVE_LOAD, mapped by decodeLines). */
+function fieldString(r: Reader, prefixBits: number, budget: number, streamId: number): string {
+  const s = readString(r, prefixBits, budget, DF, H3_EXCESSIVE_LOAD);
+  if (s === null) throw truncated(streamId);
+  return s;
+}
+
 export class QpackDecoder {
   readonly maxTableCapacity: number;
   readonly maxBlockedStreams: number;
@@ -60,7 +78,7 @@ export class QpackDecoder {
   private readonly reader = new Reader();
   private readonly encReader = new Reader();
   private encoderLeftover: Uint8Array = EMPTY;
-  private readonly onEncoderInstruction = (r: Reader): void => this.encoderInstruction(r);
+  private readonly onEncoderInstruction = (r: Reader): boolean => this.encoderInstruction(r);
 
   constructor(options: QpackDecoderOptions) {
     const { maxTableCapacity, maxBlockedStreams } = options;
@@ -108,20 +126,18 @@ export class QpackDecoder {
     if (!Number.isSafeInteger(streamId) || streamId < 0) throw new RangeError('streamId must be a non-negative integer');
     if (this.blocked.has(streamId)) throw new RangeError(`stream ${streamId} already has a blocked field section`);
     const r = this.reader.reset(bytes);
-    let ric: number;
+    const encodedRic = readPrefixInt(r, 8, DF);
+    if (encodedRic === INCOMPLETE || r.pos >= r.end) throw truncated(streamId);
+    const ric = this.decodeRequiredInsertCount(encodedRic);
+    const negative = (r.buf[r.pos]! & 0x80) !== 0;
+    const delta = readPrefixInt(r, 7, DF);
+    if (delta === INCOMPLETE) throw truncated(streamId);
     let base: number;
-    try {
-      ric = this.decodeRequiredInsertCount(readPrefixInt(r, 8, DF));
-      const negative = (r.peekU8() & 0x80) !== 0;
-      const delta = readPrefixInt(r, 7, DF);
-      if (negative) {
-        if (ric <= delta) throw new QpackError(DF, 'negative Base', streamId);
-        base = ric - delta - 1;
-      } else {
-        base = ric + delta;
-      }
-    } catch (e) {
-      throw this.mapUnderflow(e, streamId);
+    if (negative) {
+      if (ric <= delta) throw new QpackError(DF, 'negative Base', streamId);
+      base = ric - delta - 1;
+    } else {
+      base = ric + delta;
     }
     if (ric > this.table.insertCount) {
       if (this.blocked.size >= this.maxBlockedStreams) {
@@ -198,7 +214,7 @@ export class QpackDecoder {
         let never = false;
         if (b & 0x80) {
           // Indexed Field Line (§4.5.2)
-          const idx = readPrefixInt(r, 6, DF);
+          const idx = fieldInt(r, 6, streamId);
           if (b & 0x40) {
             if (idx >= STATIC_TABLE_SIZE) throw new QpackError(DF, `static index ${idx} out of range`, streamId);
             const e = STATIC_TABLE[idx]!;
@@ -214,7 +230,7 @@ export class QpackDecoder {
         } else if (b & 0x40) {
           // Literal Field Line with Name Reference (§4.5.4)
           never = (b & 0x20) !== 0;
-          const idx = readPrefixInt(r, 4, DF);
+          const idx = fieldInt(r, 4, streamId);
           if (b & 0x10) {
             if (idx >= STATIC_TABLE_SIZE) throw new QpackError(DF, `static index ${idx} out of range`, streamId);
             name = STATIC_TABLE[idx]![0];
@@ -223,15 +239,15 @@ export class QpackDecoder {
             name = this.dynamicRef(abs, ric, streamId).name;
             if (abs > maxRef) maxRef = abs;
           }
-          value = readString(r, 8, limit - size - 32 - name.length, DF, H3_EXCESSIVE_LOAD);
+          value = fieldString(r, 8, limit - size - 32 - name.length, streamId);
         } else if (b & 0x20) {
           // Literal Field Line with Literal Name (§4.5.6)
           never = (b & 0x10) !== 0;
-          name = readString(r, 4, limit - size - 32, DF, H3_EXCESSIVE_LOAD);
-          value = readString(r, 8, limit - size - 32 - name.length, DF, H3_EXCESSIVE_LOAD);
+          name = fieldString(r, 4, limit - size - 32, streamId);
+          value = fieldString(r, 8, limit - size - 32 - name.length, streamId);
         } else if (b & 0x10) {
           // Indexed Field Line with Post-Base Index (§4.5.3)
-          const abs = base + readPrefixInt(r, 4, DF);
+          const abs = base + fieldInt(r, 4, streamId);
           const e = this.dynamicRef(abs, ric, streamId);
           if (abs > maxRef) maxRef = abs;
           name = e.name;
@@ -239,10 +255,10 @@ export class QpackDecoder {
         } else {
           // Literal Field Line with Post-Base Name Reference (§4.5.5)
           never = (b & 0x08) !== 0;
-          const abs = base + readPrefixInt(r, 3, DF);
+          const abs = base + fieldInt(r, 3, streamId);
           name = this.dynamicRef(abs, ric, streamId).name;
           if (abs > maxRef) maxRef = abs;
-          value = readString(r, 8, limit - size - 32 - name.length, DF, H3_EXCESSIVE_LOAD);
+          value = fieldString(r, 8, limit - size - 32 - name.length, streamId);
         }
         size += name.length + value.length + 32;
         if (size > limit) throw new QpackError(H3_EXCESSIVE_LOAD, 'an indexed field line', streamId, true);
@@ -250,7 +266,7 @@ export class QpackDecoder {
       }
     } catch (e) {
       if (e instanceof QpackError && e.errorCode === H3_EXCESSIVE_LOAD) throw this.tooLarge(e.reason, streamId, ric);
-      throw this.mapUnderflow(e, streamId);
+      throw e;
     }
     if (ric > 0) {
       // §2.2.1: the Required Insert Count must be exactly what the references need.
@@ -279,11 +295,6 @@ export class QpackDecoder {
     return new QpackError(H3_EXCESSIVE_LOAD, `field section exceeds SETTINGS_MAX_FIELD_SECTION_SIZE (${this.maxFieldSectionSize}): ${what}`, streamId, true);
   }
 
-  private mapUnderflow(e: unknown, streamId: number): unknown {
-    if (e instanceof BufferUnderflow) return new QpackError(DF, 'truncated field section', streamId);
-    return e;
-  }
-
   private unblock(): UnblockedSection[] {
     const ic = this.table.insertCount;
     let out: UnblockedSection[] | null = null;
@@ -293,7 +304,7 @@ export class QpackDecoder {
       const r = this.reader.reset(sec.bytes);
       // Re-read the prefix (already validated) to find the Base.
       readPrefixInt(r, 8, DF);
-      const negative = (r.peekU8() & 0x80) !== 0;
+      const negative = (r.buf[r.pos]! & 0x80) !== 0;
       const delta = readPrefixInt(r, 7, DF);
       const base = negative ? sec.ric - delta - 1 : sec.ric + delta;
       let item: UnblockedSection;
@@ -310,13 +321,14 @@ export class QpackDecoder {
 
   // ---- encoder instructions (RFC 9204 §4.3) ---------------------------------------------------
 
-  /** Parse and apply one encoder instruction; throws BufferUnderflow (nothing applied) when incomplete. */
-  private encoderInstruction(r: Reader): void {
+  /** Parse and apply one encoder instruction; false (nothing applied) when the bytes end inside it. */
+  private encoderInstruction(r: Reader): boolean {
     const t = this.table;
     const b = r.buf[r.pos]!;
     if (b & 0x80) {
       // Insert With Name Reference (§4.3.2)
       const idx = readPrefixInt(r, 6, ESE);
+      if (idx === INCOMPLETE) return false;
       let name: string;
       if (b & 0x40) {
         if (idx >= STATIC_TABLE_SIZE) throw new QpackError(ESE, `static index ${idx} out of range`);
@@ -325,24 +337,31 @@ export class QpackDecoder {
         name = this.encoderRelative(idx).name;
       }
       const value = readString(r, 8, t.capacity, ESE);
+      if (value === null) return false;
       this.insert(name, value);
     } else if (b & 0x40) {
       // Insert With Literal Name (§4.3.3)
       const name = readString(r, 6, t.capacity, ESE);
+      if (name === null) return false;
       const value = readString(r, 8, t.capacity, ESE);
+      if (value === null) return false;
       this.insert(name, value);
     } else if (b & 0x20) {
       // Set Dynamic Table Capacity (§4.3.1)
       const cap = readPrefixInt(r, 5, ESE);
+      if (cap === INCOMPLETE) return false;
       if (cap > this.maxTableCapacity) {
         throw new QpackError(ESE, `Set Dynamic Table Capacity ${cap} above SETTINGS_QPACK_MAX_TABLE_CAPACITY ${this.maxTableCapacity}`);
       }
       t.setCapacity(cap);
     } else {
       // Duplicate (§4.3.4)
-      const e = this.encoderRelative(readPrefixInt(r, 5, ESE));
+      const rel = readPrefixInt(r, 5, ESE);
+      if (rel === INCOMPLETE) return false;
+      const e = this.encoderRelative(rel);
       this.insert(e.name, e.value);
     }
+    return true;
   }
 
   private encoderRelative(rel: number) {

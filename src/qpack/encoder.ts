@@ -19,7 +19,7 @@ import { EncoderTable, entrySize } from './dynamic-table.js';
 import { QpackError, QpackErrorCode } from './errors.js';
 import type { HeaderFieldInput } from './header-field.js';
 import { consumeInstructions } from './instruction-stream.js';
-import { readPrefixInt, writePrefixInt } from './prefix-int.js';
+import { INCOMPLETE, readPrefixInt, writePrefixInt } from './prefix-int.js';
 import { STATIC_BY_NAME, type StaticNameEntry } from './static-table.js';
 import { isLatin1, writeString } from './string-literal.js';
 
@@ -134,12 +134,15 @@ export class QpackEncoder {
   private readonly prefix = new ByteSink(16);
   private readonly reader = new Reader();
   private decoderLeftover: Uint8Array = EMPTY;
-  /** One decoder-stream instruction (RFC 9204 §4.4). */
-  private readonly onDecoderInstruction = (r: Reader): void => {
+  /** One decoder-stream instruction (RFC 9204 §4.4); false when the bytes end inside it. */
+  private readonly onDecoderInstruction = (r: Reader): boolean => {
     const b = r.buf[r.pos]!;
-    if (b & 0x80) this.sectionAcknowledged(readPrefixInt(r, 7, DSE));
-    else if (b & 0x40) this.streamCancelled(readPrefixInt(r, 6, DSE));
-    else this.insertCountIncrement(readPrefixInt(r, 6, DSE));
+    const v = readPrefixInt(r, b & 0x80 ? 7 : 6, DSE);
+    if (v === INCOMPLETE) return false;
+    if (b & 0x80) this.sectionAcknowledged(v);
+    else if (b & 0x40) this.streamCancelled(v);
+    else this.insertCountIncrement(v);
+    return true;
   };
 
   // Per-section scratch (valid during encodeFieldSection).

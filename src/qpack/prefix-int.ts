@@ -2,7 +2,7 @@
 // 3 to 8 bits. Decoding is bounded (RFC 7541 §5.1, RFC 9204 §7.4): at most 8 continuation bytes and
 // values up to 2^53-1 (JS numbers are exact only to there); larger values are the caller's QPACK error.
 
-import { BufferUnderflow, type Reader } from '../util/bytes.js';
+import type { Reader } from '../util/bytes.js';
 import { QpackError } from './errors.js';
 import type { ByteSink } from './byte-sink.js';
 
@@ -51,15 +51,19 @@ export function prefixIntSize(prefixBits: number, value: number): number {
   return n;
 }
 
+/** What readPrefixInt (-1) and readString (null) report when the input ends inside the item. */
+export const INCOMPLETE = -1;
+
 /**
  * Read an N-bit prefix integer starting at the current byte (whose high 8-N bits belong to the
- * caller). Throws BufferUnderflow when the input ends inside the integer, and QpackError(`errorCode`)
- * when the integer is longer or larger than this implementation accepts.
+ * caller). Returns INCOMPLETE (-1, cursor unchanged) when the input ends inside the integer — an
+ * expected outcome on instruction streams, so a return value, not an exception (DESIGN §7.6) — and
+ * throws QpackError(`errorCode`) when the integer is longer or larger than this implementation accepts.
  */
 export function readPrefixInt(r: Reader, prefixBits: number, errorCode: number): number {
   const end = r.end;
   let p = r.pos;
-  if (p >= end) throw new BufferUnderflow(1, 0);
+  if (p >= end) return INCOMPLETE;
   const buf = r.buf;
   const max = (1 << prefixBits) - 1;
   let v = buf[p++]! & max;
@@ -69,7 +73,7 @@ export function readPrefixInt(r: Reader, prefixBits: number, errorCode: number):
   }
   let m = 1;
   for (let i = 0; ; i++) {
-    if (p >= end) throw new BufferUnderflow(p - r.pos + 1, end - r.pos);
+    if (p >= end) return INCOMPLETE;
     const b = buf[p++]!;
     v += (b & 0x7f) * m;
     if ((b & 0x80) === 0) break;

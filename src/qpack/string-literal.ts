@@ -7,22 +7,28 @@ import type { Reader } from '../util/bytes.js';
 import type { ByteSink } from './byte-sink.js';
 import { QpackError } from './errors.js';
 import { huffmanDecode, huffmanEncode, huffmanEncodedLength, latin1FromBytes } from './huffman.js';
-import { readPrefixInt, writePrefixInt } from './prefix-int.js';
+import { INCOMPLETE, readPrefixInt, writePrefixInt } from './prefix-int.js';
 
 /**
- * Read an N-bit prefix string literal. Throws BufferUnderflow when the input ends inside it, and
- * QpackError(`errorCode`) for an over-long length integer or invalid Huffman data. A string whose
- * decoded length would exceed `maxLength` is QpackError(`tooLongCode`, default `errorCode`): raw
- * strings are refused from their length before their octets arrive (so a stream parser never waits
- * for more); Huffman strings when even their shortest possible decoding is too long, else after
- * decoding.
+ * Read an N-bit prefix string literal. Returns null (cursor unchanged) when the input ends inside
+ * it — expected on instruction streams (DESIGN §7.6) — and throws QpackError(`errorCode`) for an
+ * over-long length integer or invalid Huffman data. A string whose decoded length would exceed
+ * `maxLength` is QpackError(`tooLongCode`, default `errorCode`): raw strings are refused from their
+ * length before their octets arrive (so a stream parser never waits for more); Huffman strings when
+ * even their shortest possible decoding is too long, else after decoding.
  */
-export function readString(r: Reader, prefixBits: number, maxLength: number, errorCode: number, tooLongCode = errorCode): string {
-  const huffman = (r.peekU8() & (1 << (prefixBits - 1))) !== 0;
+export function readString(r: Reader, prefixBits: number, maxLength: number, errorCode: number, tooLongCode = errorCode): string | null {
+  const at = r.pos;
+  if (at >= r.end) return null;
+  const huffman = (r.buf[at]! & (1 << (prefixBits - 1))) !== 0;
   const len = readPrefixInt(r, prefixBits - 1, errorCode);
+  if (len === INCOMPLETE) return null;
   if (minDecodedLength(len, huffman) > maxLength) throw tooLong(tooLongCode, len, huffman, maxLength);
-  r.need(len);
   const start = r.pos;
+  if (r.end - start < len) {
+    r.pos = at;
+    return null;
+  }
   r.pos = start + len;
   if (!huffman) return latin1FromBytes(r.buf, start, start + len);
   const s = huffmanDecode(r.buf, start, start + len);

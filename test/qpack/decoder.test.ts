@@ -1,6 +1,8 @@
 // QPACK decoder: each error case RFC 9204 names (§2.2.1, §2.2.3, §3.1, §3.2, §4.3, §4.5.1),
 // blocked streams, chunked encoder-stream input, the N bit, and the RFC 9114 §4.2.2 size limit.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { concat, fromHex, toHex } from '../../src/util/bytes.js';
 import { BLOCKED, QpackDecoder, QpackEncoder, QpackError, QpackErrorCode, huffmanEncodeBytes } from '../../src/qpack/index.js';
 
@@ -255,4 +257,11 @@ test('round trip with our encoder against a table that wraps the Required Insert
     enc.receiveDecoderStream(dec.takeDecoderStreamBytes());
   }
   t.true(enc.insertCount > 8, 'inserted past 2 * MaxEntries');
+});
+
+test('a chunk ending mid-instruction is a return value, not an exception (DESIGN §7.6): no BufferUnderflow in src/qpack', (t) => {
+  for (const f of ['instruction-stream.ts', 'prefix-int.ts', 'string-literal.ts', 'decoder.ts', 'encoder.ts']) {
+    const src = readFileSync(fileURLToPath(new URL(`../../../src/qpack/${f}`, import.meta.url)), 'utf8');
+    t.false(src.includes('BufferUnderflow'), f);
+  }
 });

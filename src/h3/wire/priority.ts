@@ -26,16 +26,20 @@ export function serializePriority(p: Priority): string {
 }
 
 // ---- a small RFC 8941 parser: enough to validate any dictionary and extract bare items ---------
+// Malformed input is expected peer input, so every step reports failure as a return value (DESIGN
+// §7.6): bareItem() a Bare kind (FAIL = -1), the others false.
 
-type Bare = { t: 'int'; v: number } | { t: 'bool'; v: boolean } | { t: 'other' };
-const OTHER: Bare = { t: 'other' };
-
-class Fail extends Error {}
-const FAIL = new Fail();
+const FAIL = -1;
+const OTHER = 0;
+const INT = 1;
+const BOOL = 2;
+type Bare = typeof FAIL | typeof OTHER | typeof INT | typeof BOOL;
 
 class SfParser {
   s: string;
   i = 0;
+  /** The value of the last INT (number) or BOOL (1/0) bareItem(). */
+  val = 0;
   constructor(s: string) {
     this.s = s;
   }
@@ -48,13 +52,13 @@ class SfParser {
   ows(): void {
     for (let c = this.peek(); c === 0x20 || c === 0x09; c = this.peek()) this.i++;
   }
-  key(): string {
-    const start = this.i;
+  /** RFC 8941 §4.2.3.3 key; false when none starts here. */
+  key(): boolean {
     const c = this.peek();
-    if (!((c >= 0x61 && c <= 0x7a) || c === 0x2a)) throw FAIL;
+    if (!((c >= 0x61 && c <= 0x7a) || c === 0x2a)) return false;
     this.i++;
     for (let d = this.peek(); (d >= 0x61 && d <= 0x7a) || (d >= 0x30 && d <= 0x39) || d === 0x5f || d === 0x2d || d === 0x2e || d === 0x2a; d = this.peek()) this.i++;
-    return this.s.slice(start, this.i);
+    return true;
   }
   bareItem(): Bare {
     const c = this.peek();
@@ -63,7 +67,7 @@ class SfParser {
     if (c === 0x3a) return this.bytes();
     if (c === 0x3f) return this.boolean();
     if (c === 0x2a || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return this.token();
-    throw FAIL;
+    return FAIL;
   }
   number(): Bare {
     let neg = false;
@@ -80,36 +84,34 @@ class SfParser {
         digits++;
         v = v * 10 + (c - 0x30);
         this.i++;
-        if (intDigits < 0 && digits > 15) throw FAIL;
-        if (intDigits >= 0 && (digits - intDigits > 3 || intDigits > 12)) throw FAIL;
+        if (intDigits < 0 && digits > 15) return FAIL;
+        if (intDigits >= 0 && (digits - intDigits > 3 || intDigits > 12)) return FAIL;
       } else if (c === 0x2e && intDigits < 0) {
-        if (digits === 0 || digits > 12) throw FAIL;
+        if (digits === 0 || digits > 12) return FAIL;
         intDigits = digits;
         this.i++;
       } else {
         break;
       }
     }
-    if (digits === 0) throw FAIL;
-    if (intDigits >= 0) {
-      if (digits === intDigits) throw FAIL; // "1." has no fraction digits
-      return OTHER; // decimal
-    }
-    return { t: 'int', v: neg ? -v : v };
+    if (digits === 0) return FAIL;
+    if (intDigits >= 0) return digits === intDigits ? FAIL : OTHER; // "1." has no fraction digits; else a decimal
+    this.val = neg ? -v : v;
+    return INT;
   }
   string(): Bare {
     this.i++;
     for (;;) {
       const c = this.peek();
-      if (c < 0) throw FAIL;
+      if (c < 0) return FAIL;
       this.i++;
       if (c === 0x22) return OTHER;
       if (c === 0x5c) {
         const d = this.peek();
-        if (d !== 0x22 && d !== 0x5c) throw FAIL;
+        if (d !== 0x22 && d !== 0x5c) return FAIL;
         this.i++;
       } else if (c < 0x20 || c > 0x7e) {
-        throw FAIL;
+        return FAIL;
       }
     }
   }
@@ -118,21 +120,22 @@ class SfParser {
     const start = this.i;
     for (;;) {
       const c = this.peek();
-      if (c < 0) throw FAIL;
+      if (c < 0) return FAIL;
       if (c === 0x3a) break;
-      if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x3d)) throw FAIL;
+      if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f || c === 0x3d)) return FAIL;
       this.i++;
     }
-    if ((this.i - start) % 4 !== 0) throw FAIL;
+    if ((this.i - start) % 4 !== 0) return FAIL;
     this.i++;
     return OTHER;
   }
   boolean(): Bare {
     this.i++;
     const c = this.peek();
-    if (c !== 0x30 && c !== 0x31) throw FAIL;
+    if (c !== 0x30 && c !== 0x31) return FAIL;
     this.i++;
-    return { t: 'bool', v: c === 0x31 };
+    this.val = c === 0x31 ? 1 : 0;
+    return BOOL;
   }
   token(): Bare {
     this.i++;
@@ -149,31 +152,30 @@ class SfParser {
       this.i++;
     }
   }
-  parameters(): void {
+  parameters(): boolean {
     while (this.peek() === 0x3b) {
       this.i++;
       this.sp();
-      this.key();
+      if (!this.key()) return false;
       if (this.peek() === 0x3d) {
         this.i++;
-        this.bareItem();
+        if (this.bareItem() === FAIL) return false;
       }
     }
+    return true;
   }
-  innerList(): void {
+  innerList(): boolean {
     this.i++; // "("
     for (;;) {
       this.sp();
       const c = this.peek();
       if (c === 0x29) {
         this.i++;
-        this.parameters();
-        return;
+        return this.parameters();
       }
-      this.bareItem();
-      this.parameters();
+      if (this.bareItem() === FAIL || !this.parameters()) return false;
       const d = this.peek();
-      if (d !== 0x20 && d !== 0x29) throw FAIL;
+      if (d !== 0x20 && d !== 0x29) return false;
     }
   }
 }
@@ -187,39 +189,38 @@ export function parsePriority(value: string | undefined | null): Priority {
   if (!value) return out;
   let u = DEFAULT_URGENCY;
   let inc = false;
-  try {
-    const p = new SfParser(value);
-    p.sp();
-    if (p.i === value.length) return out;
-    for (;;) {
-      const key = p.key();
-      let item: Bare | null;
-      if (p.peek() === 0x3d) {
-        p.i++;
-        if (p.peek() === 0x28) {
-          p.innerList();
-          item = null;
-        } else {
-          item = p.bareItem();
-          p.parameters();
-        }
-      } else {
-        item = { t: 'bool', v: true };
-        p.parameters();
-      }
-      // Later duplicates overwrite earlier ones (RFC 8941 §4.2.2); bad types fall back to the default.
-      if (key === 'u') u = item && item.t === 'int' && item.v >= 0 && item.v <= 7 ? item.v : DEFAULT_URGENCY;
-      else if (key === 'i') inc = item !== null && item.t === 'bool' ? item.v : false;
-      p.ows();
-      if (p.i === value.length) break;
-      if (p.peek() !== 0x2c) throw FAIL;
+  const p = new SfParser(value);
+  p.sp();
+  if (p.i === value.length) return out;
+  for (;;) {
+    const keyStart = p.i;
+    if (!p.key()) return out;
+    // The two keys RFC 9218 defines are one char long.
+    const k = p.i - keyStart === 1 ? value.charCodeAt(keyStart) : 0;
+    let item: Bare;
+    if (p.peek() === 0x3d) {
       p.i++;
-      p.ows();
-      if (p.i === value.length) throw FAIL; // trailing comma
+      if (p.peek() === 0x28) {
+        if (!p.innerList()) return out;
+        item = OTHER;
+      } else {
+        item = p.bareItem();
+        if (item === FAIL || !p.parameters()) return out;
+      }
+    } else {
+      item = BOOL; // a bare key is Boolean true (RFC 8941 §4.2.2)
+      p.val = 1;
+      if (!p.parameters()) return out;
     }
-  } catch (e) {
-    if (e === FAIL) return out;
-    throw e;
+    // Later duplicates overwrite earlier ones (RFC 8941 §4.2.2); bad types fall back to the default.
+    if (k === 0x75) u = item === INT && p.val >= 0 && p.val <= 7 ? p.val : DEFAULT_URGENCY;
+    else if (k === 0x69) inc = item === BOOL && p.val === 1;
+    p.ows();
+    if (p.i === value.length) break;
+    if (p.peek() !== 0x2c) return out;
+    p.i++;
+    p.ows();
+    if (p.i === value.length) return out; // trailing comma
   }
   out.urgency = u;
   out.incremental = inc;

@@ -1,6 +1,8 @@
 // RFC 9218 priority parameters (§4–§5, §7) parsed as an RFC 8941 Structured Field Dictionary.
 import test from 'ava';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parsePriority, serializePriority } from '../../../src/h3/wire/index.js';
 
 const CASES: Array<[string | undefined, number, boolean]> = [
@@ -58,4 +60,10 @@ test('fuzz: arbitrary strings never throw and stay in range (10,000 runs)', (t) 
     { numRuns: 10000 },
   );
   t.pass();
+});
+
+test('malformed values are return values, not exceptions (DESIGN §7.6): the parser has no throw', (t) => {
+  const src = readFileSync(fileURLToPath(new URL('../../../../src/h3/wire/priority.ts', import.meta.url)), 'utf8');
+  const code = src.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  t.false(/\bthrow\b|\bcatch\b/.test(code));
 });
