@@ -28,3 +28,10 @@ export {
 export type { RequestHead, ResponseHead } from './headers.js';
 export { QUARTER_STREAM_ID_LIMIT, decodeHttpDatagram, encodeHttpDatagram, httpDatagramOverhead } from './datagram.js';
 export { DEFAULT_MAX_FIELD_SECTION_SIZE, DEFAULT_QPACK_BLOCKED_STREAMS, DEFAULT_QPACK_MAX_TABLE_CAPACITY } from './local-settings.js';
+export {
+  acceptsRememberedSettings,
+  decodeRememberedSettings,
+  encodeRememberedSettings,
+  rememberedSettingsConflict,
+  rememberedSettingsFor,
+} from './zero-rtt.js';

@@ -55,7 +55,8 @@ export interface H3TransportCloseInfo {
  * passes every connection event to H3Connection.handleTransportEvent(); other types are ignored.
  */
 export type H3TransportEvent =
-  | { type: 'handshake-completed' }
+  /** `earlyDataAccepted`: the server accepted our 0-RTT (client; the connection's event carries it). */
+  | { type: 'handshake-completed'; earlyDataAccepted?: boolean }
   | { type: 'stream-opened'; id: number; bidirectional: boolean }
   | { type: 'stream-readable'; id: number }
   | { type: 'stream-writable'; id: number }

@@ -42,6 +42,15 @@ export interface H3ConnectionOptions {
    * reserved unidirectional stream; 'always' sends all three; false none.
    */
   grease?: boolean | 'always';
+  /**
+   * Client resuming with 0-RTT: the server's SETTINGS remembered with the session (the
+   * `settingsToRemember` of the connection that received the ticket). Until the server's SETTINGS
+   * arrive, requests comply with these (QPACK dynamic table, field section size, Extended CONNECT,
+   * datagrams); if the server accepts 0-RTT and then sends incompatible SETTINGS, or if sections were
+   * encoded under a QPACK table the new SETTINGS do not allow, the connection fails with
+   * H3_SETTINGS_ERROR (RFC 9114 §7.2.4.2, RFC 9204 §3.2.3).
+   */
+  earlySettings?: Uint8Array;
   /** PRIORITY_UPDATE frames remembered for request streams not opened yet (default 256). */
   maxBufferedPriorityUpdates?: number;
 }
