@@ -1,7 +1,8 @@
 // L6 HTTP/3 connection, sans-IO, client and server roles, on the QUIC connection's public surface
 // (./transport.ts): RFC 9114 §4 (requests and responses, malformed messages, cancellation), §5.2
 // (GOAWAY and graceful shutdown), §6 (request streams; control, push and reserved unidirectional
-// streams), §7 (frames per stream, SETTINGS), §8 (errors); RFC 9204 §4.2 (QPACK encoder/decoder
+// streams), §7 (frames per stream, SETTINGS; §7.2.4.2 remembered SETTINGS in 0-RTT, with
+// ./zero-rtt.ts), §8 (errors); RFC 9204 §4.2 (QPACK encoder/decoder
 // streams: Section Acknowledgment, Stream Cancellation, Insert Count Increment, blocked streams);
 // RFC 9218 (priority header, PRIORITY_UPDATE, scheduling via the transport); RFC 9220 (Extended
 // CONNECT); RFC 9297 (HTTP Datagrams).
@@ -49,7 +50,7 @@ import { SendBuffer } from './send-buffer.js';
 import { isBidi, isClientInitiated, type H3Random, type H3Transport, type H3TransportCloseInfo, type H3TransportEvent } from './transport.js';
 import type { H3CloseError, H3ConnectionOptions, H3Event, H3RequestOptions, H3RespondOptions, H3Stats } from './types.js';
 import { H3ClosedError } from './errors.js';
-import { decodeRememberedSettings, encodeRememberedSettings, rememberedSettingsConflict } from './zero-rtt.js';
+import { EarlySettings, encodeRememberedSettings } from './zero-rtt.js';
 import { putFrameHeader } from './frame-out.js';
 import { checkCode, checkPriority, errCodeOf, isStreamLevel } from './api-checks.js';
 
@@ -109,15 +110,8 @@ export class H3Connection {
   private readonly maxHeadersFrame: number;
   private readonly maxBufferedPriorities: number;
   private peer: H3Settings | null = null;
-  /**
-   * Client resuming with 0-RTT: the server's SETTINGS remembered from the earlier connection, which
-   * stand in for the server's until its SETTINGS arrive (RFC 9114 §7.2.4.2). Null otherwise.
-   */
-  private readonly remembered: H3Settings | null = null;
-  /** The remembered QPACK limits were given to the encoder: sections were encoded under them. */
-  private rememberedQpack = false;
-  /** 0-RTT verdict from 'handshake-completed' (client with remembered settings). */
-  private earlyData: 'unknown' | 'accepted' | 'rejected' = 'unknown';
+  /** Client resuming with 0-RTT: the remembered server SETTINGS (RFC 9114 §7.2.4.2), else null. */
+  private readonly early: EarlySettings | null = null;
 
   // Our unidirectional streams (RFC 9114 §6.2.1, RFC 9204 §4.2).
   private readonly control: SendBuffer;
@@ -184,9 +178,7 @@ export class H3Connection {
     }
     if (options.earlySettings !== undefined) {
       if (!this.isClient) throw new TypeError('options.earlySettings is for the client role');
-      if (!(options.earlySettings instanceof Uint8Array)) throw new TypeError('options.earlySettings must be a Uint8Array (settingsToRemember of an earlier connection)');
-      this.remembered = decodeRememberedSettings(options.earlySettings);
-      if (this.remembered === null) throw new RangeError('options.earlySettings is not a remembered-settings blob');
+      this.early = new EarlySettings(options.earlySettings);
     }
     const q = options.qpack ?? {};
     if (typeof q !== 'object' || q === null) throw new TypeError('options.qpack must be an object');
@@ -230,7 +222,7 @@ export class H3Connection {
 
   /** The server's settings to comply with now: its SETTINGS, else the remembered ones (0-RTT). */
   private get peerNow(): H3Settings | null {
-    return this.peer ?? this.remembered;
+    return this.peer ?? (this.early !== null ? this.early.remembered : null);
   }
 
   /** Both sides sent SETTINGS_H3_DATAGRAM=1 (RFC 9297 §2.1.1); remembered settings count in 0-RTT. */
@@ -330,7 +322,7 @@ export class H3Connection {
           if (this.isClient && e.bidirectional) this.emit({ type: 'streams-available' });
           break;
         case 'handshake-completed':
-          if (this.remembered !== null && this.earlyData === 'unknown') this.onEarlyDataVerdict(e.earlyDataAccepted === true);
+          this.early?.onVerdict(e.earlyDataAccepted === true);
           this.openCriticalStreams();
           break;
         case 'stream-closed': {
@@ -672,12 +664,9 @@ export class H3Connection {
 
   /** QPACK-encode a header or trailer section and send it as a HEADERS frame (RFC 9204 §4.5). */
   private sendFieldSection(s: RequestStream, fields: ReadonlyArray<HeaderFieldInput>): void {
-    const r = this.remembered;
-    if (r !== null && this.peer === null && !this.rememberedQpack && r.qpackMaxTableCapacity > 0) {
-      // 0-RTT: the dynamic table under the remembered limits (RFC 9204 §3.2.3).
-      this.encoder.applyPeerSettings(r.qpackMaxTableCapacity, r.qpackBlockedStreams);
-      this.rememberedQpack = true;
-    }
+    // 0-RTT: the dynamic table under the remembered limits (RFC 9204 §3.2.3).
+    const r = this.early?.qpackLimitsToApply();
+    if (r) this.encoder.applyPeerSettings(r.qpackMaxTableCapacity, r.qpackBlockedStreams);
     const enc = this.encoder.encodeFieldSection(s.id, splitCookies(fields));
     if (enc.encoderStream.length > 0) this.qpackEnc.writeOwned(enc.encoderStream);
     const fs = enc.fieldSection;
@@ -1369,34 +1358,10 @@ export class H3Connection {
     if (settings.h3Datagram && this.transport.maxDatagramSize === 0) {
       throw new H3Error(H3ErrorCode.H3_SETTINGS_ERROR, 'SETTINGS_H3_DATAGRAM without QUIC DATAGRAM support (RFC 9297 §2.1.1)', H3FrameType.SETTINGS);
     }
-    const r = this.remembered;
-    if (this.rememberedQpack && r !== null) {
-      // Field sections (0-RTT, or replayed in 1-RTT after a rejection) were encoded under the
-      // remembered table: they stay decodable only with the same capacity and as many blocked streams.
-      if (settings.qpackMaxTableCapacity !== r.qpackMaxTableCapacity || settings.qpackBlockedStreams < r.qpackBlockedStreams) {
-        throw new H3Error(
-          H3ErrorCode.H3_SETTINGS_ERROR,
-          `QPACK settings (capacity ${settings.qpackMaxTableCapacity}, blocked streams ${settings.qpackBlockedStreams}) below the remembered ones requests were encoded under (${r.qpackMaxTableCapacity}, ${r.qpackBlockedStreams}; RFC 9204 §3.2.3)`,
-          H3FrameType.SETTINGS,
-        );
-      }
-    }
+    this.early?.onSettings(settings);
     this.peer = settings;
     this.encoder.applyPeerSettings(settings.qpackMaxTableCapacity, settings.qpackBlockedStreams);
-    if (this.earlyData === 'accepted') this.checkAcceptedSettings();
     this.emit({ type: 'settings', settings });
-  }
-
-  /** Client: the 0-RTT verdict; an accepted 0-RTT binds the server to the remembered settings. */
-  private onEarlyDataVerdict(accepted: boolean): void {
-    this.earlyData = accepted ? 'accepted' : 'rejected';
-    if (accepted && this.peer !== null) this.checkAcceptedSettings();
-  }
-
-  /** RFC 9114 §7.2.4.2: after accepting 0-RTT the server must not send incompatible SETTINGS. */
-  private checkAcceptedSettings(): void {
-    const conflict = rememberedSettingsConflict(this.remembered!, this.peer!);
-    if (conflict !== null) throw new H3Error(H3ErrorCode.H3_SETTINGS_ERROR, `0-RTT was accepted but ${conflict} (RFC 9114 §7.2.4.2)`, H3FrameType.SETTINGS);
   }
 
   private onGoaway(id: number): void {

@@ -7,7 +7,7 @@
 // payload (RFC 9114 §7.2.4.1) of the non-default known settings (GREASE and unknown ids dropped).
 
 import { Writer } from '../util/bytes.js';
-import { H3Error, decodeSettings, encodeSettingsPayload, settingsPayloadSize, type H3Settings } from './wire/index.js';
+import { H3Error, H3ErrorCode, H3FrameType, decodeSettings, encodeSettingsPayload, settingsPayloadSize, type H3Settings } from './wire/index.js';
 import { resolveLocalSettings } from './local-settings.js';
 import type { H3LocalSettings } from './types.js';
 
@@ -78,4 +78,60 @@ export function acceptsRememberedSettings(blob: Uint8Array | null | undefined, s
   if (!blob) return false;
   const remembered = decodeRememberedSettings(blob);
   return remembered !== null && rememberedSettingsConflict(remembered, resolveLocalSettings(settings)) === null;
+}
+
+/**
+ * Client side of 0-RTT settings (RFC 9114 §7.2.4.2): the remembered SETTINGS that stand in for the
+ * server's until they arrive, whether the QPACK encoder was given them, and the 0-RTT verdict.
+ * Our transport replays 0-RTT stream data in 1-RTT when 0-RTT is rejected, so sections encoded
+ * under the remembered QPACK table must stay decodable under the server's real SETTINGS either way.
+ */
+export class EarlySettings {
+  readonly remembered: H3Settings;
+  /** The encoder got the remembered QPACK limits: sections were encoded under them. */
+  private qpackApplied = false;
+  private verdict: 'unknown' | 'accepted' | 'rejected' = 'unknown';
+  private peer: H3Settings | null = null;
+
+  constructor(blob: unknown) {
+    if (!(blob instanceof Uint8Array)) throw new TypeError('options.earlySettings must be a Uint8Array (settingsToRemember of an earlier connection)');
+    const r = decodeRememberedSettings(blob);
+    if (r === null) throw new RangeError('options.earlySettings is not a remembered-settings blob');
+    this.remembered = r;
+  }
+
+  /** Before a section is encoded while the server's SETTINGS are unknown: QPACK limits to apply once. */
+  qpackLimitsToApply(): H3Settings | null {
+    if (this.qpackApplied || this.peer !== null || this.remembered.qpackMaxTableCapacity === 0) return null;
+    this.qpackApplied = true;
+    return this.remembered;
+  }
+
+  /** The server's SETTINGS arrived (before the encoder takes them). Throws H3Error(H3_SETTINGS_ERROR). */
+  onSettings(settings: H3Settings): void {
+    const r = this.remembered;
+    if (this.qpackApplied && (settings.qpackMaxTableCapacity !== r.qpackMaxTableCapacity || settings.qpackBlockedStreams < r.qpackBlockedStreams)) {
+      throw settingsError(
+        `QPACK settings (capacity ${settings.qpackMaxTableCapacity}, blocked streams ${settings.qpackBlockedStreams}) below the remembered ones requests were encoded under (${r.qpackMaxTableCapacity}, ${r.qpackBlockedStreams}; RFC 9204 §3.2.3)`,
+      );
+    }
+    this.peer = settings;
+    if (this.verdict === 'accepted') this.checkAccepted();
+  }
+
+  /** 'handshake-completed': an accepted 0-RTT binds the server to the remembered settings. */
+  onVerdict(accepted: boolean): void {
+    if (this.verdict !== 'unknown') return;
+    this.verdict = accepted ? 'accepted' : 'rejected';
+    if (accepted && this.peer !== null) this.checkAccepted();
+  }
+
+  private checkAccepted(): void {
+    const conflict = rememberedSettingsConflict(this.remembered, this.peer!);
+    if (conflict !== null) throw settingsError(`0-RTT was accepted but ${conflict} (RFC 9114 §7.2.4.2)`);
+  }
+}
+
+function settingsError(reason: string): H3Error {
+  return new H3Error(H3ErrorCode.H3_SETTINGS_ERROR, reason, H3FrameType.SETTINGS);
 }
