@@ -17,6 +17,8 @@ export {
   TicketKeyring,
   encodeClientSession,
   decodeClientSession,
+  clientSessionAppData,
+  withClientSessionAppData,
   MAX_TICKET_LIFETIME_SECONDS,
   type ClientSession,
   type TicketKeyringOptions,

@@ -189,24 +189,37 @@ export interface ClientSession {
   readonly serverName: string;
   /** The server's transport parameters of the original connection (RFC 9001 §7.4.1 / RFC 9000 §7.4.1). */
   readonly transportParameters: Uint8Array;
+  /**
+   * Opaque bytes the application stores with the session (e.g. HTTP/3 SETTINGS to comply with in
+   * 0-RTT, RFC 9114 §7.2.4.2); TLS never reads them. At most 65535 bytes.
+   */
+  readonly appData?: Uint8Array;
 }
 
-const CLIENT_SESSION_VERSION = 1;
+/**
+ * Session blob formats: 1 = the fields above; 2 = the same, then appData (u16 length). Format 1 is
+ * still written for sessions without appData, so stored sessions keep their exact bytes.
+ */
+const CLIENT_SESSION_V1 = 1;
+const CLIENT_SESSION_V2 = 2;
 
 /** Serialise a ClientSession (e.g. to a session file). It contains a secret: store it like a key. */
 export function encodeClientSession(s: ClientSession): Uint8Array {
   const b = new ByteBuilder(512);
-  b.u8(CLIENT_SESSION_VERSION).u16Bytes(s.ticket).u8Bytes(s.psk).u16(s.suite).u32(s.ageAdd);
+  b.u8(s.appData === undefined ? CLIENT_SESSION_V1 : CLIENT_SESSION_V2).u16Bytes(s.ticket).u8Bytes(s.psk).u16(s.suite).u32(s.ageAdd);
   b.u16(Math.floor(s.receivedAt / 0x1_0000_0000)).u32(s.receivedAt >>> 0);
   b.u32(s.lifetime).u32(s.maxEarlyData).u8Bytes(utf8(s.alpn)).u16Bytes(utf8(s.serverName)).u16Bytes(s.transportParameters);
+  if (s.appData !== undefined) b.u16Bytes(s.appData);
   return b.finish();
 }
 
 /** TypeError for bytes that are not a session written by encodeClientSession. */
 export function decodeClientSession(data: Uint8Array): ClientSession {
+  if (!(data instanceof Uint8Array)) throw new TypeError('data: expected a Uint8Array');
   const r = new Reader(data);
   try {
-    if (r.u8() !== CLIENT_SESSION_VERSION) throw new TypeError('data: unknown session format version');
+    const version = r.u8();
+    if (version !== CLIENT_SESSION_V1 && version !== CLIENT_SESSION_V2) throw new TypeError('data: unknown session format version');
     const ticket = r.u16Bytes().slice();
     const psk = r.u8Bytes().slice();
     const suite = r.u16();
@@ -217,10 +230,27 @@ export function decodeClientSession(data: Uint8Array): ClientSession {
     const alpn = fromUtf8(r.u8Bytes());
     const serverName = fromUtf8(r.u16Bytes());
     const transportParameters = r.u16Bytes().slice();
+    const appData = version === CLIENT_SESSION_V2 ? r.u16Bytes().slice() : undefined;
     if (r.pos !== r.end) throw new TypeError('data: trailing bytes after the session');
-    return { ticket, psk, suite, ageAdd, receivedAt, lifetime, maxEarlyData, alpn, serverName, transportParameters };
+    const s: ClientSession = { ticket, psk, suite, ageAdd, receivedAt, lifetime, maxEarlyData, alpn, serverName, transportParameters };
+    return appData === undefined ? s : { ...s, appData };
   } catch (e) {
     if (e instanceof BufferUnderflow) throw new TypeError('data: truncated session');
     throw e;
   }
+}
+
+/** The appData stored in a serialised session (undefined when it has none). TypeError if not a session. */
+export function clientSessionAppData(data: Uint8Array): Uint8Array | undefined {
+  return decodeClientSession(data).appData;
+}
+
+/**
+ * A serialised session with `appData` attached (replacing any), e.g. the server's HTTP/3 SETTINGS
+ * once they arrive after the ticket (RFC 9114 §7.2.4.2). TypeError if `data` is not a session.
+ */
+export function withClientSessionAppData(data: Uint8Array, appData: Uint8Array): Uint8Array {
+  if (!(appData instanceof Uint8Array)) throw new TypeError('appData: expected a Uint8Array');
+  if (appData.length > 0xffff) throw new RangeError(`appData: ${appData.length} bytes, at most 65535`);
+  return encodeClientSession({ ...decodeClientSession(data), appData });
 }
