@@ -12,7 +12,7 @@ import { ByteSink } from './byte-sink.js';
 import { DynamicTable } from './dynamic-table.js';
 import { H3_EXCESSIVE_LOAD, QpackError, QpackErrorCode } from './errors.js';
 import type { HeaderField } from './header-field.js';
-import { consumeInstructions } from './instruction-stream.js';
+import { InstructionBuffer } from './instruction-stream.js';
 import { INCOMPLETE, readPrefixInt, writePrefixInt } from './prefix-int.js';
 import { STATIC_TABLE, STATIC_TABLE_SIZE } from './static-table.js';
 import { readString } from './string-literal.js';
@@ -76,8 +76,7 @@ export class QpackDecoder {
   private readonly blocked = new Map<number, BlockedSection>();
   private readonly out = new ByteSink(64);
   private readonly reader = new Reader();
-  private readonly encReader = new Reader();
-  private encoderLeftover: Uint8Array = EMPTY;
+  private readonly encoderIn = new InstructionBuffer();
   private readonly onEncoderInstruction = (r: Reader): boolean => this.encoderInstruction(r);
 
   constructor(options: QpackDecoderOptions) {
@@ -167,7 +166,7 @@ export class QpackDecoder {
    */
   receiveEncoderStream(chunk: Uint8Array): UnblockedSection[] {
     const before = this.table.insertCount;
-    this.encoderLeftover = consumeInstructions(this.encReader, this.encoderLeftover, chunk, this.onEncoderInstruction);
+    this.encoderIn.feed(chunk, this.onEncoderInstruction);
     if (this.table.insertCount === before || this.blocked.size === 0) return NO_UNBLOCKED;
     return this.unblock();
   }

@@ -18,7 +18,7 @@ import { ByteSink } from './byte-sink.js';
 import { EncoderTable, entrySize } from './dynamic-table.js';
 import { QpackError, QpackErrorCode } from './errors.js';
 import type { HeaderFieldInput } from './header-field.js';
-import { consumeInstructions } from './instruction-stream.js';
+import { InstructionBuffer } from './instruction-stream.js';
 import { INCOMPLETE, readPrefixInt, writePrefixInt } from './prefix-int.js';
 import { STATIC_BY_NAME, type StaticNameEntry } from './static-table.js';
 import { isLatin1, writeString } from './string-literal.js';
@@ -132,8 +132,7 @@ export class QpackEncoder {
   private readonly encoderOut = new ByteSink(256);
   private readonly reprs = new ByteSink(1024);
   private readonly prefix = new ByteSink(16);
-  private readonly reader = new Reader();
-  private decoderLeftover: Uint8Array = EMPTY;
+  private readonly decoderIn = new InstructionBuffer();
   /** One decoder-stream instruction (RFC 9204 §4.4); false when the bytes end inside it. */
   private readonly onDecoderInstruction = (r: Reader): boolean => {
     const b = r.buf[r.pos]!;
@@ -327,7 +326,7 @@ export class QpackEncoder {
    * Throws QpackError(QPACK_DECODER_STREAM_ERROR) on an invalid instruction.
    */
   receiveDecoderStream(chunk: Uint8Array): void {
-    this.decoderLeftover = consumeInstructions(this.reader, this.decoderLeftover, chunk, this.onDecoderInstruction);
+    this.decoderIn.feed(chunk, this.onDecoderInstruction);
   }
 
   // ---- decoder instructions (RFC 9204 §4.4) ---------------------------------------------------
