@@ -183,6 +183,8 @@ export class TlsClient extends TlsEngine {
   private readonly sniSent: string | undefined;
   /** The name the server certificate must match (undefined only when not required, see options). */
   private readonly verifyName: string | undefined;
+  /** Server certificates are verified (not rejectUnauthorized: false / insecure). */
+  private readonly verifying: boolean;
   private readonly pendingShareGroups: number[];
 
   private transcript = new Transcript();
@@ -239,6 +241,7 @@ export class TlsClient extends TlsEngine {
     this.sni = opts.serverName;
     this.sniSent = opts.serverName !== undefined && parseIpLiteral(opts.serverName) === null ? opts.serverName : undefined;
     this.verifyName = opts.verifyName ?? opts.serverName;
+    this.verifying = verifying;
     this.pendingShareGroups = shareGroups.slice();
   }
 
@@ -273,6 +276,8 @@ export class TlsClient extends TlsEngine {
     if (!s) return undefined;
     // A session skips the certificate check: only resume it for the identity it was verified for.
     if (s.serverName !== (this.verifyName ?? '')) return undefined;
+    // Nor one whose server was never authenticated, to a client that requires authentication.
+    if (s.unverified === true && this.verifying) return undefined;
     if (now < s.receivedAt || now >= s.receivedAt + s.lifetime * 1000) return undefined;
     if (!this.suites.includes(s.suite)) return undefined;
     return s;
@@ -574,7 +579,7 @@ export class TlsClient extends TlsEngine {
       hostname: this.verifyName,
       now,
       purpose: 'server',
-      insecure: this.opts.rejectUnauthorized === false || this.opts.insecure === true,
+      insecure: !this.verifying,
     });
     this.peerChain = chain;
     this.transcript.add(msg.raw);
@@ -671,6 +676,8 @@ export class TlsClient extends TlsEngine {
     }
     if (nst.lifetime === 0) return; // RFC 8446 §4.6.1: discard immediately
     const suite = this.suite!;
+    // Authenticated now: by our certificate check, or by resuming a session that was.
+    const authenticated = this.resumed ? this.offeredSession!.unverified !== true : this.verifying;
     const session: ClientSession = {
       ticket: nst.ticket.slice(),
       psk: resumptionPsk(suite.hash, this.resumptionSecret!, nst.nonce),
@@ -682,6 +689,7 @@ export class TlsClient extends TlsEngine {
       alpn: this.negotiatedAlpn,
       serverName: this.verifyName ?? '',
       transportParameters: this.peerTransportParameters!,
+      ...(authenticated ? {} : { unverified: true as const }),
     };
     this.emit({ type: 'session-ticket', session });
   }

@@ -194,21 +194,31 @@ export interface ClientSession {
    * 0-RTT, RFC 9114 §7.2.4.2); TLS never reads them. At most 65535 bytes.
    */
   readonly appData?: Uint8Array;
+  /**
+   * True when no server certificate was verified for this session (the connection that got it ran
+   * with rejectUnauthorized: false, or resumed such a session): a verifying client never offers it.
+   */
+  readonly unverified?: true;
 }
 
 /**
- * Session blob formats: 1 = the fields above; 2 = the same, then appData (u16 length). Format 1 is
- * still written for sessions without appData, so stored sessions keep their exact bytes.
+ * Session blob formats: 1 = the fields above; 2 = the same, then a flags byte (bit 0: unverified,
+ * bit 1: appData follows) and appData (u16 length) when flagged. Format 1 is still written for
+ * verified sessions without appData, so stored sessions keep their exact bytes.
  */
 const CLIENT_SESSION_V1 = 1;
 const CLIENT_SESSION_V2 = 2;
+const FLAG_UNVERIFIED = 1;
+const FLAG_APP_DATA = 2;
 
 /** Serialise a ClientSession (e.g. to a session file). It contains a secret: store it like a key. */
 export function encodeClientSession(s: ClientSession): Uint8Array {
+  const flags = (s.unverified === true ? FLAG_UNVERIFIED : 0) | (s.appData !== undefined ? FLAG_APP_DATA : 0);
   const b = new ByteBuilder(512);
-  b.u8(s.appData === undefined ? CLIENT_SESSION_V1 : CLIENT_SESSION_V2).u16Bytes(s.ticket).u8Bytes(s.psk).u16(s.suite).u32(s.ageAdd);
+  b.u8(flags === 0 ? CLIENT_SESSION_V1 : CLIENT_SESSION_V2).u16Bytes(s.ticket).u8Bytes(s.psk).u16(s.suite).u32(s.ageAdd);
   b.u16(Math.floor(s.receivedAt / 0x1_0000_0000)).u32(s.receivedAt >>> 0);
   b.u32(s.lifetime).u32(s.maxEarlyData).u8Bytes(utf8(s.alpn)).u16Bytes(utf8(s.serverName)).u16Bytes(s.transportParameters);
+  if (flags !== 0) b.u8(flags);
   if (s.appData !== undefined) b.u16Bytes(s.appData);
   return b.finish();
 }
@@ -230,10 +240,14 @@ export function decodeClientSession(data: Uint8Array): ClientSession {
     const alpn = fromUtf8(r.u8Bytes());
     const serverName = fromUtf8(r.u16Bytes());
     const transportParameters = r.u16Bytes().slice();
-    const appData = version === CLIENT_SESSION_V2 ? r.u16Bytes().slice() : undefined;
+    const flags = version === CLIENT_SESSION_V2 ? r.u8() : 0;
+    if (version === CLIENT_SESSION_V2 && (flags === 0 || (flags & ~(FLAG_UNVERIFIED | FLAG_APP_DATA)) !== 0)) throw new TypeError('data: bad session flags');
+    const appData = flags & FLAG_APP_DATA ? r.u16Bytes().slice() : undefined;
     if (r.pos !== r.end) throw new TypeError('data: trailing bytes after the session');
-    const s: ClientSession = { ticket, psk, suite, ageAdd, receivedAt, lifetime, maxEarlyData, alpn, serverName, transportParameters };
-    return appData === undefined ? s : { ...s, appData };
+    let s: ClientSession = { ticket, psk, suite, ageAdd, receivedAt, lifetime, maxEarlyData, alpn, serverName, transportParameters };
+    if (flags & FLAG_UNVERIFIED) s = { ...s, unverified: true };
+    if (appData !== undefined) s = { ...s, appData };
+    return s;
   } catch (e) {
     if (e instanceof BufferUnderflow) throw new TypeError('data: truncated session');
     throw e;

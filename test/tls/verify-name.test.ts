@@ -5,7 +5,7 @@
 import test from 'ava';
 import { TlsClient } from '../../src/tls/client.js';
 import { TlsAlert } from '../../src/tls/wire/alert.js';
-import { TicketKeyring } from '../../src/tls/session-ticket.js';
+import { TicketKeyring, decodeClientSession, encodeClientSession } from '../../src/tls/session-ticket.js';
 import { SeededRandom } from '../../src/crypto/random.js';
 import { NOW, clientOptions, events, handshake, serverOptions } from './harness.js';
 
@@ -87,4 +87,28 @@ test('a session is only offered for the name it was verified against', (t) => {
   const other = handshake(clientOptions({ serverName: undefined, verifyName: '127.0.0.1', session }), so, NOW + 1000);
   t.false(other.client.handshakeInfo!.resumed);
   t.is(other.client.handshakeInfo!.peerCertificates.length, 1);
+});
+
+test('a session from a connection that did not verify the server is never resumed by a verifying client', (t) => {
+  const so = serverOptions({ sessionTickets: { keyring: new TicketKeyring({ random: new SeededRandom(6) }) } });
+  const insecure = handshake(clientOptions({ rejectUnauthorized: false }), so);
+  const session = events(insecure.r.clientEvents, 'session-ticket')[0]!.session;
+  t.true(session.unverified);
+  // A verifying client: full handshake, the certificate is checked.
+  const verifying = handshake(clientOptions({ session }), so, NOW + 1000);
+  t.false(verifying.client.handshakeInfo!.resumed);
+  t.is(verifying.client.handshakeInfo!.peerCertificates.length, 1);
+  const verified = events(verifying.r.clientEvents, 'session-ticket')[0]!.session;
+  t.is(verified.unverified, undefined);
+  // Another non-verifying client may resume it; the tickets it gets stay unverified.
+  const again = handshake(clientOptions({ session, insecure: true }), so, NOW + 1000);
+  t.true(again.client.handshakeInfo!.resumed);
+  t.true(events(again.r.clientEvents, 'session-ticket')[0]!.session.unverified);
+  // And a ticket from a resumption of a verified session stays verified.
+  const resumed = handshake(clientOptions({ session: verified }), so, NOW + 2000);
+  t.true(resumed.client.handshakeInfo!.resumed);
+  t.is(events(resumed.r.clientEvents, 'session-ticket')[0]!.session.unverified, undefined);
+  // The flag survives serialisation.
+  t.deepEqual(decodeClientSession(encodeClientSession(session)), session);
+  t.deepEqual(decodeClientSession(encodeClientSession({ ...session, appData: Uint8Array.of(1) })), { ...session, appData: Uint8Array.of(1) });
 });
