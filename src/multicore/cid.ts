@@ -8,14 +8,18 @@
 // Layout of an L-byte CID (8 ≤ L ≤ 20), T = 2 tag bytes when L < 12, else 4; N = L − 2 − T:
 //   byte 0         : configId (2 bits, 0..2; 3 is QUIC-LB's "unroutable") | 6 random bits
 //   bytes 1..N     : nonce (random)
-//   byte N+1       : worker index XOR pad,   pad = SipHash_k(byte 0 ‖ nonce) bits 0..7
-//   bytes N+2..L-1 : tag = (SipHash_k(byte 0 ‖ nonce) bits 8..23 (T=2) or bits 32..63 (T=4))
-//                    XOR K[worker], K a 256-entry table derived from the key
-// workerOf() recomputes the pad, decrypts the index and checks the tag. Without the key a forged
-// CID is accepted with probability 2^-8T (and lands on a uniformly random worker): an attacker
-// cannot steer traffic to a chosen worker. Flipping bits of the encrypted index of a CID seen on
-// the wire changes the worker, so the tag must change by K[w] ^ K[w'], which is hidden under the
-// per-nonce pad: again 2^-8T.
+//   byte N+1       : worker index XOR pad,  pad = low byte of SipHash_k(byte 0 ‖ nonce)
+//   bytes N+2..L-1 : tag = low T bytes of SipHash_k(byte 0 ‖ nonce ‖ worker index)
+// workerOf() recomputes the pad, decrypts the index and recomputes the tag: two SipHash-2-4 calls
+// on 5–16 bytes (~70 ns each here), no allocation. The two inputs differ in length, so the key
+// never hashes the same message for both purposes (SipHash mixes the length into its last block).
+// Without the key a forged CID is accepted with probability 2^-8T and lands on a uniformly random
+// worker: an attacker cannot steer traffic to a chosen worker. Flipping bits of the encrypted
+// index of a CID seen on the wire yields another index whose tag is an independent PRF output:
+// again 2^-8T per try, and a success for one CID says nothing about the next. (A single-call
+// design — tag = PRF-pad XOR a per-worker table — would let a table collision K[w] = K[w'] turn
+// one delta into a reusable steering key; the second call is the price of binding the tag to the
+// index under each nonce.)
 // Rate at which a uniformly random L-byte CID maps to a worker (so the router hands it to one):
 //   1/4 (configId) × N_workers/256 (index in range) × 2^-8T — e.g. 2 workers, L = 8: 2^-25 ≈ 3e-8.
 import type { ConnectionIdGenerator, EndpointRandom } from '../endpoint/index.js';
@@ -52,7 +56,7 @@ export class WorkerCidCodec {
   /** Random nonce bytes after byte 0. */
   readonly nonceBytes: number;
   private readonly prf: SipHash24;
-  private readonly table: Uint32Array;
+  private readonly scratch = new Uint8Array(MAX_WORKER_CID_LENGTH);
 
   constructor(options: WorkerCidOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('options: expected { key, workers }');
@@ -71,15 +75,6 @@ export class WorkerCidCodec {
     this.tagBytes = length < 12 ? 2 : 4;
     this.nonceBytes = length - 2 - this.tagBytes;
     this.prf = new SipHash24(key);
-    // K[w]: SipHash of a 3-byte input (shorter than any CID input of 1 + N ≥ 5 bytes, so the two
-    // uses of the key never hash the same message).
-    this.table = new Uint32Array(MAX_WORKERS);
-    const m = new Uint8Array([0xff, 0x4b, 0]);
-    for (let w = 0; w < MAX_WORKERS; w++) {
-      m[2] = w;
-      const lo = this.prf.hash(m, 0, 3);
-      this.table[w] = (lo ^ this.prf.hi) >>> 0;
-    }
   }
 
   /**
@@ -98,20 +93,23 @@ export class WorkerCidCodec {
   private seal(worker: number, out: Uint8Array, off: number): void {
     const n = this.nonceBytes;
     out[off] = (this.configId << 6) | (out[off]! & 0x3f);
-    const lo = this.prf.hash(out, off, 1 + n);
-    out[off + 1 + n] = (worker ^ lo) & 0xff;
-    const k = this.table[worker]!;
-    const p = off + 2 + n;
+    const pad = this.prf.hash(out, off, 1 + n);
+    // The tag's input is byte 0 ‖ nonce ‖ worker: put the plain index there for one hash, then encrypt it.
+    const p = off + 1 + n;
+    out[p] = worker;
+    this.writeTag(this.prf.hash(out, off, 2 + n), out, p + 1);
+    out[p] = (worker ^ pad) & 0xff;
+  }
+
+  private writeTag(h: number, out: Uint8Array, p: number): void {
     if (this.tagBytes === 2) {
-      const tag = ((lo >>> 8) ^ k) & 0xffff;
-      out[p] = tag >>> 8;
-      out[p + 1] = tag & 0xff;
+      out[p] = (h >>> 8) & 0xff;
+      out[p + 1] = h & 0xff;
     } else {
-      const tag = (this.prf.hi ^ k) >>> 0;
-      out[p] = tag >>> 24;
-      out[p + 1] = (tag >>> 16) & 0xff;
-      out[p + 2] = (tag >>> 8) & 0xff;
-      out[p + 3] = tag & 0xff;
+      out[p] = h >>> 24;
+      out[p + 1] = (h >>> 16) & 0xff;
+      out[p + 2] = (h >>> 8) & 0xff;
+      out[p + 3] = h & 0xff;
     }
   }
 
@@ -136,17 +134,17 @@ export class WorkerCidCodec {
     if (off < 0 || buf.length - off < this.length) return -1;
     if (buf[off]! >>> 6 !== this.configId) return -1;
     const n = this.nonceBytes;
-    const lo = this.prf.hash(buf, off, 1 + n);
-    const w = (buf[off + 1 + n]! ^ lo) & 0xff;
+    const p = off + 1 + n;
+    const w = (buf[p]! ^ this.prf.hash(buf, off, 1 + n)) & 0xff;
     if (w >= this.workers) return -1;
-    const k = this.table[w]!;
-    const p = off + 2 + n;
-    if (this.tagBytes === 2) {
-      const tag = (buf[p]! << 8) | buf[p + 1]!;
-      return tag === (((lo >>> 8) ^ k) & 0xffff) ? w : -1;
-    }
-    const tag = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
-    return tag === ((this.prf.hi ^ k) >>> 0) ? w : -1;
+    // Tag input byte 0 ‖ nonce ‖ w, assembled in a scratch buffer (the datagram is not touched).
+    const m = this.scratch;
+    for (let i = 0; i <= n; i++) m[i] = buf[off + i]!;
+    m[1 + n] = w;
+    const h = this.prf.hash(m, 0, 2 + n);
+    const t = p + 1;
+    if (this.tagBytes === 2) return ((buf[t]! << 8) | buf[t + 1]!) === (h & 0xffff) ? w : -1;
+    return ((buf[t]! << 24) | (buf[t + 1]! << 16) | (buf[t + 2]! << 8) | buf[t + 3]!) >>> 0 === h ? w : -1;
   }
 
   /** The endpoint's ConnectionIdGenerator for one worker (src/endpoint: options.cidGenerator). */

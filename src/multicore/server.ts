@@ -1,0 +1,467 @@
+// L7: listenMulticore() — a QUIC server over ONE node:dgram socket in the main thread and N shard
+// worker threads (DESIGN §3; src/multicore/router.ts has the design note). The main thread:
+// - receives every datagram, asks the Router for its worker (invariant header only, RFC 8999),
+//   copies it into that worker's RX ring and publishes each ring once per event-loop turn
+//   (setImmediate after the poll phase delivered the turn's datagrams);
+// - drains every worker's TX ring when woken (Atomics.waitAsync on each TX ring while idle) and
+//   sends each datagram from a Buffer VIEW of its slot — no copy out of the SharedArrayBuffer;
+//   the slot returns to the worker when dgram's send callback fires (out-of-order safe);
+//   Control slots carry "release this client DCID" for the router's table;
+// - reads the per-worker metrics blocks at scrape time (metrics()), and talks to workers over
+//   comlink only for the control plane (stats(), drain, shutdown).
+// The application runs in the workers ('echo' is built in: src/multicore/app.ts). Sessions are
+// not surfaced to the main thread; that is the job of the HTTP/3 wiring still to come
+// (/work/notes/multicore.md).
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { wrap, releaseProxy, type Remote } from 'comlink';
+import { secureRandom } from '../crypto/random.js';
+import { TicketKeyring } from '../tls/session-ticket.js';
+import { monotonicNow } from '../io/clock.js';
+import { resolveServerOptions, type ServerOptions } from '../io/options.js';
+import { bindUdpSocket, listenAddresses, type BoundSocket } from '../io/udp-socket.js';
+import { BUILTIN_APPS, type BuiltinApp } from './app.js';
+import { AddressFormatter, encodeAddress } from './address.js';
+import { WorkerCidCodec } from './cid.js';
+import { MetricsBlock, ROUTER_SCHEMA, WORKER_SCHEMA, collect, type CollectedMetrics, type RouterMetric, type WorkerMetric } from './metrics-block.js';
+import { DEFAULT_SLOT_PAYLOAD, RingConsumer, RingProducer, SlotKind, createRing, type RingCounters } from './ring.js';
+import { Router, type BalancePolicy } from './router.js';
+import type { ShardControl, ShardWorkerData } from './shard-worker.js';
+import type { ShardSnapshot } from './shard.js';
+
+export interface MulticoreOptions extends ServerOptions {
+  /** Worker threads (default: available parallelism − 1, at least 1; at most 256). */
+  workers?: number;
+  /** Application run inside the workers (default 'echo'). */
+  app?: BuiltinApp;
+  /** How new connections pick a worker (default 'least-loaded'). */
+  balance?: BalancePolicy;
+  /** Slots per ring, a power of two (default 1024; one RX and one TX ring per worker). */
+  ringSlots?: number;
+  /** Payload bytes per slot (default 1504; larger datagrams are dropped and counted). */
+  slotPayload?: number;
+  /** Length of the CIDs the workers issue (8..20, default 8). */
+  cidLength?: number;
+  /** 16-byte CID key (default random). Keep it across restarts so old CIDs still route. */
+  cidKey?: Uint8Array;
+  /** 32-byte stateless reset key shared by the workers (default random). */
+  statelessResetKey?: Uint8Array;
+  /** 32-byte address-validation token key shared by the workers (default random). */
+  tokenKey?: Uint8Array;
+  /** RX datagrams a worker processes per turn (default 256). */
+  batchSize?: number;
+  /** Empty turns a worker spins (setImmediate) before sleeping on its ring (default 1). */
+  spinTurns?: number;
+}
+
+const EXTRA_KEYS = [
+  'workers',
+  'app',
+  'balance',
+  'ringSlots',
+  'slotPayload',
+  'cidLength',
+  'cidKey',
+  'statelessResetKey',
+  'tokenKey',
+  'batchSize',
+  'spinTurns',
+];
+
+export interface MulticoreMetrics {
+  router: Record<RouterMetric, number>;
+  workers: CollectedMetrics<WorkerMetric>;
+  rings: Array<{ rx: RingCounters; tx: RingCounters }>;
+}
+
+interface WorkerHandle {
+  index: number;
+  worker: Worker;
+  control: Remote<ShardControl>;
+  port: import('node:worker_threads').MessagePort;
+  rx: RingProducer;
+  tx: RingConsumer;
+  metrics: MetricsBlock<WorkerMetric>;
+  /** Per TX slot: a Buffer view of its payload, and the send callback that releases it. */
+  txBuffers: Buffer[];
+  txCallbacks: Array<(err: Error | null) => void>;
+  txScheduled: boolean;
+  txSleeping: boolean;
+  exited: boolean;
+}
+
+function checkKey(name: string, v: unknown, length: number): Uint8Array | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof Uint8Array) || v.length !== length) throw new TypeError(`${name}: expected ${length} bytes`);
+  return new Uint8Array(v);
+}
+
+function checkOptionalInt(name: string, v: unknown, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: expected an integer`);
+  if (v < min || v > max) throw new RangeError(`${name}: must be in ${min}..${max}, got ${v}`);
+  return v;
+}
+
+/** The main thread of a multi-core QUIC server. Use listenMulticore(). */
+export class MulticoreServer extends EventEmitter {
+  readonly workers: number;
+  readonly codec: WorkerCidCodec;
+  readonly router: Router;
+  private readonly bound: BoundSocket;
+  private readonly handles: WorkerHandle[];
+  private readonly formatter = new AddressFormatter();
+  private readonly rv: Float64Array;
+  private readonly RI = ROUTER_SCHEMA.index;
+  /** Bit per worker: RX slots committed but not yet published this turn. */
+  private readonly rxPending: Uint8Array;
+  private rxPendingAny = false;
+  private publishScheduled = false;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private closing: Promise<void> | null = null;
+  private readonly publishCallback = (): void => this.publishRx();
+
+  /** @internal Use listenMulticore(). */
+  constructor(bound: BoundSocket, router: Router, handles: WorkerHandle[]) {
+    super();
+    this.bound = bound;
+    this.router = router;
+    this.codec = router.codec;
+    this.workers = handles.length;
+    this.handles = handles;
+    this.rv = router.metrics.values;
+    this.rxPending = new Uint8Array(handles.length);
+    bound.socket.on('message', (msg: Buffer, rinfo: { address: string; port: number }) => this.onDatagram(msg, rinfo.address, rinfo.port));
+    bound.socket.on('error', (err: Error) => {
+      this.rv[this.RI.send_errors]!++;
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    for (const h of handles) {
+      for (let s = 0; s < h.tx.capacity; s++) {
+        const view = h.tx.payloadView(s);
+        h.txBuffers.push(Buffer.from(view.buffer, view.byteOffset, view.length));
+        h.txCallbacks.push((err: Error | null) => {
+          if (err !== null) this.rv[this.RI.send_errors]!++;
+          h.tx.releaseSlot(s);
+        });
+      }
+      this.drainTx(h);
+    }
+    this.sweepTimer = setInterval(() => this.router.sweep(monotonicNow()), 1000);
+    this.sweepTimer.unref();
+  }
+
+  address(): { address: string; port: number; family: 'IPv4' | 'IPv6' } {
+    return { address: this.bound.address, port: this.bound.port, family: this.bound.family };
+  }
+
+  get listening(): boolean {
+    return this.closing === null;
+  }
+
+  // ------------------------------------------------------------------ RX: socket → router → ring
+
+  private onDatagram(msg: Buffer, address: string, port: number): void {
+    const w = this.router.route(msg, monotonicNow());
+    if (w < 0) return;
+    const h = this.handles[w]!;
+    const rx = h.rx;
+    const v = this.rv;
+    const I = this.RI;
+    if (msg.length > rx.payloadCapacity) {
+      rx.countOversize();
+      v[I.dropped_oversize]!++;
+      return;
+    }
+    const slot = rx.acquire();
+    if (slot < 0) {
+      v[I.dropped_rx_ring_full]!++;
+      return;
+    }
+    const family = encodeAddress(address, rx.addressView(slot));
+    if (family === 0) {
+      v[I.dropped_bad_address]!++;
+      return;
+    }
+    rx.payloadView(slot).set(msg, 0);
+    rx.commit(slot, msg.length, SlotKind.Datagram, family, port);
+    this.rxPending[w] = 1;
+    this.rxPendingAny = true;
+    if (!this.publishScheduled) {
+      this.publishScheduled = true;
+      setImmediate(this.publishCallback);
+    }
+  }
+
+  /** One publish per ring per event-loop turn. */
+  private publishRx(): void {
+    this.publishScheduled = false;
+    if (!this.rxPendingAny) return;
+    this.rxPendingAny = false;
+    const p = this.rxPending;
+    for (let w = 0; w < p.length; w++) {
+      if (p[w] === 1) {
+        p[w] = 0;
+        this.handles[w]!.rx.publish();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ TX: ring → socket
+
+  private drainTx(h: WorkerHandle): void {
+    h.txScheduled = false;
+    if (h.exited) return;
+    const tx = h.tx;
+    const socket = this.bound.socket;
+    const v = this.rv;
+    const I = this.RI;
+    let n = 0;
+    for (; n < 512; n++) {
+      const slot = tx.take();
+      if (slot < 0) break;
+      const len = tx.length(slot);
+      if (tx.kind(slot) === SlotKind.Control) {
+        this.router.release(tx.payloadView(slot).subarray(0, len));
+        tx.releaseSlot(slot);
+        continue;
+      }
+      const address = this.formatter.format(tx.family(slot), tx.addressView(slot));
+      v[I.datagrams_sent]!++;
+      v[I.bytes_sent]! += len;
+      try {
+        socket.send(h.txBuffers[slot]!, 0, len, tx.port(slot), address, h.txCallbacks[slot]);
+      } catch {
+        // Socket closed underneath us: the datagram is lost (QUIC recovers).
+        v[I.send_errors]!++;
+        tx.releaseSlot(slot);
+      }
+    }
+    if (n === 512) {
+      this.scheduleTx(h);
+      return;
+    }
+    if (h.txSleeping || this.closing !== null && h.exited) return;
+    const p = tx.waitForData();
+    if (p === null) {
+      this.scheduleTx(h);
+      return;
+    }
+    h.txSleeping = true;
+    void p.then(() => {
+      h.txSleeping = false;
+      this.drainTx(h);
+    });
+  }
+
+  private scheduleTx(h: WorkerHandle): void {
+    if (h.txScheduled) return;
+    h.txScheduled = true;
+    setImmediate(() => this.drainTx(h));
+  }
+
+  // ------------------------------------------------------------------ metrics and control
+
+  /** Counters of the router, every worker and every ring, read now (plain numbers; scrape time). */
+  metrics(): MulticoreMetrics {
+    return {
+      router: this.router.metrics.snapshot(),
+      workers: collect(this.handles.map((h) => h.metrics)),
+      rings: this.handles.map((h) => ({ rx: h.rx.counters(), tx: h.tx.counters() })),
+    };
+  }
+
+  /** A snapshot from every worker (comlink: connections, endpoint stats, metrics). */
+  stats(): Promise<ShardSnapshot[]> {
+    return Promise.all(this.handles.map((h) => h.control.stats()));
+  }
+
+  /**
+   * Drain worker `index`: the router stops giving it new connections, the worker refuses any
+   * still on their way, and this resolves with the number of connections left after `timeoutMs`.
+   */
+  async drainWorker(index: number, timeoutMs = 10_000): Promise<number> {
+    this.router.setAccepting(index, false);
+    return this.handles[index]!.control.drain(timeoutMs);
+  }
+
+  /** Resume giving worker `index` new connections. */
+  async resumeWorker(index: number): Promise<void> {
+    this.router.setAccepting(index, true);
+    await this.handles[index]!.control.setAccepting(true);
+  }
+
+  /**
+   * Close every connection (application `code`, default 0), give workers `timeout` ms (default
+   * 2000) to finish, then stop the workers and the socket.
+   */
+  close(options: { code?: number; timeout?: number } = {}): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    const code = options.code ?? 0;
+    const timeout = options.timeout ?? 2000;
+    for (let w = 0; w < this.workers; w++) this.router.setAccepting(w, false);
+    this.closing = (async () => {
+      await Promise.race([
+        Promise.all(this.handles.map((h) => (h.exited ? 0 : h.control.shutdown(code, timeout).catch(() => 0)))),
+        new Promise((r) => setTimeout(r, timeout + 500).unref()),
+      ]);
+      // Let the last CONNECTION_CLOSE datagrams leave the TX rings.
+      const until = monotonicNow() + 200;
+      while (monotonicNow() < until && this.handles.some((h) => !h.exited && (h.tx.available() > 0 || h.tx.taken > 0))) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      clearInterval(this.sweepTimer);
+      for (const h of this.handles) {
+        h.exited = true;
+        h.control[releaseProxy]();
+        h.port.close();
+        await h.worker.terminate();
+      }
+      await new Promise<void>((resolve) => {
+        try {
+          this.bound.socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      });
+      this.emit('close');
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * Start a multi-core QUIC server: one UDP socket in this thread, `workers` shard threads running
+ * the connections and the app. Resolves once the socket is bound and every worker answered.
+ */
+export async function listenMulticore(options: MulticoreOptions): Promise<MulticoreServer> {
+  const o = resolveServerOptions(options, {}, EXTRA_KEYS);
+  const raw = options as Record<string, unknown>;
+  const workers = checkOptionalInt('options.workers', raw['workers'], 1, 256, Math.max(1, availableParallelism() - 1));
+  const app = raw['app'] ?? 'echo';
+  if (!(BUILTIN_APPS as readonly unknown[]).includes(app)) throw new TypeError(`options.app: expected one of ${BUILTIN_APPS.join(', ')}`);
+  const balance = raw['balance'] ?? 'least-loaded';
+  if (balance !== 'least-loaded' && balance !== 'hash') throw new TypeError(`options.balance: expected 'least-loaded' or 'hash'`);
+  const ringSlots = checkOptionalInt('options.ringSlots', raw['ringSlots'], 2, 65536, 1024);
+  if ((ringSlots & (ringSlots - 1)) !== 0) throw new RangeError('options.ringSlots: expected a power of two');
+  const slotPayload = checkOptionalInt('options.slotPayload', raw['slotPayload'], 1200, 65536, Math.max(DEFAULT_SLOT_PAYLOAD, o.maxDatagramSize));
+  if (slotPayload < o.maxDatagramSize) throw new RangeError(`options.slotPayload: must hold options.maxDatagramSize (${o.maxDatagramSize})`);
+  const cidLength = checkOptionalInt('options.cidLength', raw['cidLength'], 8, 20, 8);
+  const batchSize = checkOptionalInt('options.batchSize', raw['batchSize'], 1, 65536, 256);
+  const spinTurns = checkOptionalInt('options.spinTurns', raw['spinTurns'], 0, 1000, 1);
+  if (typeof o.keylog === 'function') throw new TypeError('options.keylog: a function cannot run in worker threads; give a file name');
+  if (o.enableEarlyData) throw new TypeError('options.enableEarlyData: not supported with workers yet (0-RTT anti-replay is per worker)');
+  const cidKey = checkKey('options.cidKey', raw['cidKey'], 16) ?? secureRandom.randomBytes(16);
+  const statelessResetKey = checkKey('options.statelessResetKey', raw['statelessResetKey'], 32) ?? secureRandom.randomBytes(32);
+  const tokenKey = checkKey('options.tokenKey', raw['tokenKey'], 32) ?? secureRandom.randomBytes(32);
+  let ticketKeys;
+  if (o.sessionTickets) {
+    const ring = new TicketKeyring({ random: secureRandom });
+    ring.rotate(monotonicNow());
+    ticketKeys = ring.exportKeys();
+  }
+  const codec = new WorkerCidCodec({ key: cidKey, workers, length: cidLength });
+  const blocks = Array.from({ length: workers }, () => new MetricsBlock(WORKER_SCHEMA));
+  const activeIndex = WORKER_SCHEMA.index.connections_active;
+  const router = new Router({
+    codec,
+    hashKey: secureRandom.randomBytes(16),
+    balance,
+    load: (w) => blocks[w]!.values[activeIndex]!,
+    metrics: new MetricsBlock(ROUTER_SCHEMA),
+  });
+
+  // One socket: an IP literal, or the first address of 'localhost'.
+  const addrs = await listenAddresses(o.host);
+  const bound = await bindUdpSocket(addrs[0]!, o.port, {
+    ...(o.recvBufferSize === undefined ? {} : { recvBufferSize: o.recvBufferSize }),
+    ...(o.sendBufferSize === undefined ? {} : { sendBufferSize: o.sendBufferSize }),
+  });
+
+  // Options that cross to the workers: everything listen() takes, minus what only the main thread uses.
+  const workerOptions: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(raw)) {
+    if (val === undefined || EXTRA_KEYS.includes(k) || k === 'host' || k === 'port') continue;
+    workerOptions[k] = val;
+  }
+  const maxConnections = Math.ceil(o.maxConnections / workers);
+  const handles: WorkerHandle[] = [];
+  const entry = new URL('../../workers/shard.js', import.meta.url);
+  try {
+    for (let index = 0; index < workers; index++) {
+      const rxBuf = createRing(ringSlots, slotPayload);
+      const txBuf = createRing(ringSlots, slotPayload);
+      const { port1, port2 } = new MessageChannel();
+      const data: ShardWorkerData = {
+        index,
+        workers,
+        rx: rxBuf,
+        tx: txBuf,
+        metrics: blocks[index]!.buffer,
+        cidKey,
+        cidLength,
+        configId: codec.configId,
+        statelessResetKey,
+        tokenKey,
+        ticketKeys,
+        options: workerOptions,
+        extraOptionNames: EXTRA_KEYS,
+        maxConnections,
+        app: app as BuiltinApp,
+        batchSize,
+        spinTurns,
+        control: port2,
+      };
+      const worker = new Worker(entry, { workerData: data, transferList: [port2] });
+      const handle: WorkerHandle = {
+        index,
+        worker,
+        control: wrap<ShardControl>(port1 as unknown as Parameters<typeof wrap>[0]),
+        port: port1,
+        rx: new RingProducer(rxBuf),
+        tx: new RingConsumer(txBuf),
+        metrics: blocks[index]!,
+        txBuffers: [],
+        txCallbacks: [],
+        txScheduled: false,
+        txSleeping: false,
+        exited: false,
+      };
+      worker.on('exit', () => {
+        handle.exited = true;
+        router.setAccepting(index, false);
+      });
+      handles.push(handle);
+    }
+    // Every worker up (or the first failure).
+    await Promise.all(
+      handles.map(
+        (h) =>
+          new Promise<void>((resolve, reject) => {
+            const onError = (e: Error): void => reject(e);
+            h.worker.once('error', onError);
+            h.control.ping().then(
+              () => {
+                h.worker.off('error', onError);
+                resolve();
+              },
+              reject,
+            );
+          }),
+      ),
+    );
+  } catch (e) {
+    for (const h of handles) void h.worker.terminate();
+    bound.socket.close();
+    throw e;
+  }
+  const server = new MulticoreServer(bound, router, handles);
+  for (const h of handles) {
+    h.worker.on('error', (err) => {
+      if (server.listenerCount('error') > 0) server.emit('error', err);
+      else process.emitWarning(`quiver: shard worker ${h.index} failed: ${err.stack ?? String(err)}`, { code: 'QUIVER_SHARD' });
+    });
+  }
+  return server;
+}
