@@ -56,6 +56,11 @@ export interface TlsOptions {
   ca?: string | readonly Uint8Array[];
   /** Client: verify the server chain and name (default true). */
   rejectUnauthorized?: boolean;
+  /**
+   * Client: the DNS name or IP literal the server certificate must match (default serverName, else
+   * remote.remoteAddress). Never sent as SNI: lets a client send no SNI and still check the name.
+   */
+  verifyName?: string;
   /** Server: ask for (and verify against `ca`) a client certificate. */
   requestClientCertificate?: boolean;
   /** Client: a session blob from an earlier 'session-ticket' event, to resume. */
@@ -92,7 +97,10 @@ export interface ConnectionOptions extends TlsOptions {
   alpn: readonly string[];
   /** Client: the server's address (required). Server: the client's address (else learned from the first datagram). */
   remote?: PathInfo;
-  /** Client: SNI and the name the certificate must match. */
+  /**
+   * Client: SNI and (unless verifyName is given) the name the certificate must match. Absent or ''
+   * sends no SNI; the certificate is then checked against verifyName, else remote.remoteAddress.
+   */
   serverName?: string;
   transport?: Partial<LocalTransportParams>;
   congestionControl?: 'cubic' | 'newreno';
@@ -296,6 +304,9 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     if (typeof a !== 'string' || a.length === 0 || a.length > 255) throw new TypeError('options.alpn: each protocol must be a non-empty string of ≤ 255 bytes');
   }
   if (o.serverName !== undefined && typeof o.serverName !== 'string') throw new TypeError('options.serverName: expected a string');
+  if (o.verifyName !== undefined && (typeof o.verifyName !== 'string' || o.verifyName === '')) {
+    throw new TypeError('options.verifyName: expected a non-empty DNS name or IP literal');
+  }
   const transport = resolveTransport(o.transport);
   const cc = o.congestionControl ?? 'cubic';
   if (cc !== 'cubic' && cc !== 'newreno') throw new TypeError(`options.congestionControl: expected 'cubic' or 'newreno', got ${String(cc)}`);

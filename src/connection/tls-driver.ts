@@ -298,7 +298,12 @@ export function startClientTls(st: ConnState, cfg: TlsConfig, now: number): void
     transportParameters: encodeParams(st, local),
     random: st.o.rng,
   };
-  if (st.o.serverName !== undefined && st.o.serverName.length > 0) opts.serverName = st.o.serverName;
+  const sni = st.o.serverName !== undefined && st.o.serverName.length > 0 ? st.o.serverName : undefined;
+  if (sni !== undefined) opts.serverName = sni;
+  // Never verify without a name: an empty/absent serverName means "no SNI", not "no name check".
+  // The fallback is the address we dial (an IP literal: matched against iPAddress SANs, never SNI).
+  const verifyName = o.verifyName ?? sni ?? remoteIdentity(o.remote?.remoteAddress);
+  if (verifyName !== undefined) opts.verifyName = verifyName;
   if (cfg.ca !== undefined) opts.ca = cfg.ca;
   if (o.rejectUnauthorized === false) opts.rejectUnauthorized = false;
   if (o.certificate !== undefined && o.privateKey !== undefined) opts.certificate = loadCertifiedKey(o.certificate, o.privateKey, 'options.certificate');
@@ -314,6 +319,13 @@ export function startClientTls(st: ConnState, cfg: TlsConfig, now: number): void
   tls.start(now);
   drainTls(st, now);
   if (st.earlyDataOffered && st.session !== undefined) applyRememberedParams(st, st.session);
+}
+
+/** The remote address as a certificate identity: no IPv6 zone ("fe80::1%eth0"), none when empty. */
+function remoteIdentity(address: string | undefined): string | undefined {
+  if (address === undefined) return undefined;
+  const bare = address.replace(/%.*$/, '');
+  return bare.length > 0 ? bare : undefined;
 }
 
 /**

@@ -68,8 +68,13 @@ export interface ServerOptions extends TransportOptions {
 }
 
 export interface ClientOptions extends TransportOptions {
-  /** SNI and the name the certificate must match (default: the host connected to). */
+  /**
+   * SNI and, unless `verifyName` is set, the name the certificate must match (default: the host
+   * connected to). '' sends no SNI; the certificate is then still checked against the host.
+   */
   servername?: string;
+  /** The DNS name or IP literal the certificate must match (default: `servername`, else the host); never sent. */
+  verifyName?: string;
   /** Trust anchors: PEM text, PEM/DER Buffer(s) or a file path (default: Node's bundled roots). */
   ca?: PemInput | PemInput[];
   /** Verify the server's certificate chain and name (default true). */
@@ -190,6 +195,7 @@ const SERVER_KEYS = new Set([...SHARED_KEYS, 'host', 'port', 'cert', 'key', 'ca'
 const CLIENT_KEYS = new Set([
   ...SHARED_KEYS,
   'servername',
+  'verifyName',
   'ca',
   'rejectUnauthorized',
   'cert',
@@ -330,6 +336,7 @@ export function resolveServerOptions(options: unknown, defaults: { alpn?: string
 
 export interface ResolvedClient extends ResolvedTransport {
   servername: string | undefined;
+  verifyName: string | undefined;
   ca: string | Uint8Array[] | undefined;
   rejectUnauthorized: boolean;
   certificate: string | Uint8Array[] | undefined;
@@ -348,6 +355,8 @@ export function resolveClientOptions(options: unknown, defaults: { alpn?: string
   rejectUnknown(o, CLIENT_KEYS, extra);
   const shared = resolveShared(o, defaults.alpn);
   const servername = o['servername'] === undefined ? undefined : checkString('options.servername', o['servername']);
+  const verifyName = o['verifyName'] === undefined ? undefined : checkString('options.verifyName', o['verifyName']);
+  if (verifyName === '') throw new TypeError('options.verifyName: expected a non-empty DNS name or IP literal');
   const ca = o['ca'] === undefined ? undefined : loadCertificates('options.ca', o['ca'] as PemInput | PemInput[]);
   const rejectUnauthorized = o['rejectUnauthorized'] === undefined ? true : checkBool('options.rejectUnauthorized', o['rejectUnauthorized']);
   const certificate = o['cert'] === undefined ? undefined : loadCertificates('options.cert', o['cert'] as PemInput | PemInput[]);
@@ -372,6 +381,7 @@ export function resolveClientOptions(options: unknown, defaults: { alpn?: string
   return {
     ...shared,
     servername,
+    verifyName,
     ca,
     rejectUnauthorized,
     certificate,

@@ -306,7 +306,8 @@ export async function connectWith(
     },
   });
   driver.addSocket(bound, remote);
-  const servername = o.servername ?? (isIP(host.replace(/^\[|\]$/g, '')) ? host.replace(/^\[|\]$/g, '') : host);
+  const bareHost = host.replace(/^\[|\]$/g, '');
+  const servername = o.servername ?? (isIP(bareHost) ? bareHost : host);
   const keylog = keyLogSink(o.keylog);
   const core: Omit<ConnectionOptions, 'role' | 'rng' | 'cidGenerator' | 'initialDcid'> = {
     ...o.core,
@@ -314,6 +315,9 @@ export async function connectWith(
     rejectUnauthorized: o.rejectUnauthorized,
     remote,
   } as Omit<ConnectionOptions, 'role' | 'rng' | 'cidGenerator' | 'initialDcid'>;
+  // As tls.connect (servername || host): servername '' = "send no SNI", never "check no name";
+  // the certificate is then checked against the host we dialled.
+  core.verifyName = o.verifyName ?? (servername !== '' ? servername : bareHost.replace(/%.*$/, ''));
   if (o.ca !== undefined) core.ca = o.ca;
   if (o.certificate !== undefined) core.certificate = o.certificate;
   if (o.privateKey !== undefined) core.privateKey = o.privateKey;

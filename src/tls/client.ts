@@ -102,8 +102,8 @@ export interface TlsClientOptions {
   verifyName?: string;
   /**
    * Refuse (TypeError) to build a verifying client that has no name to check the certificate
-   * against (neither `verifyName` nor `serverName`). Default false for now: without a name the chain
-   * is verified but no name is checked. The default becomes true once every caller passes a name.
+   * against (neither `verifyName` nor `serverName`). Default true; false lets a verifying client
+   * without a name check the chain but no name (for callers that authenticate the server otherwise).
    */
   requireVerifyName?: boolean;
   cipherSuites?: readonly number[];
@@ -224,7 +224,7 @@ export class TlsClient extends TlsEngine {
     if (opts.serverName !== undefined) checkIdentity(opts.serverName, 'options.serverName');
     if (opts.verifyName !== undefined) checkIdentity(opts.verifyName, 'options.verifyName');
     const verifying = !(opts.rejectUnauthorized === false || opts.insecure === true);
-    if (verifying && opts.requireVerifyName === true && opts.verifyName === undefined && opts.serverName === undefined) {
+    if (verifying && opts.requireVerifyName !== false && opts.verifyName === undefined && opts.serverName === undefined) {
       throw new TypeError('options.serverName: a name to verify the server certificate against is required unless rejectUnauthorized is false');
     }
     this.opts = opts;

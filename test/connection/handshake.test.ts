@@ -82,3 +82,33 @@ test('a client certificate without clientAuth is refused with a CRYPTO_ERROR', (
   t.true(e.code > 0x100 && e.code <= 0x1ff);
   t.regex(e.reason, /clientAuth/);
 });
+
+// The server certificate is always checked against a name: serverName, else verifyName, else the
+// address dialled (tls-driver); an absent serverName only means "no SNI".
+test('no serverName: the certificate is checked against the remote address (10.0.0.2 is not in it) → certificate_unknown', (t) => {
+  const p = new Pair({ client: { serverName: undefined } });
+  t.false(p.handshake(3_000));
+  const e = p.client.error!;
+  t.is(e.kind, 'transport');
+  t.is(e.code, 0x100 + 46); // certificate_unknown (RFC 8446 §6.2): no SAN matches
+  t.regex(e.reason, /10\.0\.0\.2/);
+});
+
+test('no serverName, verifyName given: no SNI is sent and the certificate must match verifyName', (t) => {
+  const ok = new Pair({ client: { serverName: undefined, verifyName: 'quiver.test' } });
+  t.true(ok.handshake(), JSON.stringify(ok.client.error));
+  const tls = Pair.internals(ok.server!).tls as unknown as { serverName: string | undefined };
+  t.is(tls.serverName, undefined);
+  const bad = new Pair({ client: { serverName: undefined, verifyName: 'example.org' } });
+  t.false(bad.handshake(3_000));
+  t.is(bad.client.error!.code, 0x100 + 46);
+  // verifyName overrides serverName for the check; SNI stays serverName.
+  const both = new Pair({ client: { serverName: 'localhost', verifyName: 'example.org' } });
+  t.false(both.handshake(3_000));
+  t.is(both.client.error!.code, 0x100 + 46);
+});
+
+test('options.verifyName must be a non-empty string', (t) => {
+  t.throws(() => new Pair({ client: { verifyName: '' } }), { instanceOf: TypeError, message: /options\.verifyName/ });
+  t.throws(() => new Pair({ client: { verifyName: 7 as unknown as string } }), { instanceOf: TypeError, message: /options\.verifyName/ });
+});

@@ -6,6 +6,7 @@ import { connect, listen, type QuicServer } from '../../src/io/quic.js';
 import type { QuicSession } from '../../src/io/session.js';
 import type { QuicReceiveStream, QuicStream } from '../../src/io/stream.js';
 import { generateSelfSigned } from '../../src/pki/self-signed.js';
+import { connectionInternals } from '../../src/connection/connection.js';
 import { drain, liveCertificate, pattern, sha256, withTimeout } from './helpers.js';
 
 async function server(host: string, extra: Record<string, unknown> = {}): Promise<QuicServer> {
@@ -206,6 +207,44 @@ test.serial('an untrusted certificate fails the handshake with ERR_QUIC_TLS_ERRO
   const ok = await connect({ host: a.address, port: a.port }, { alpn: 'quiver-test', servername: 'localhost', rejectUnauthorized: false });
   await withTimeout(ok.opened, 5000, 'insecure opened');
   await ok.close();
+  await srv.close();
+});
+
+/** The SNI the server's TLS state machine saw (undefined: none sent). */
+function sniSeenBy(peer: QuicSession): string | undefined {
+  return (connectionInternals(peer.conn).tls as unknown as { serverName: string | undefined }).serverName;
+}
+
+test.serial("servername '' sends no SNI but the certificate is still checked against the host dialled", async (t) => {
+  // A certificate that names neither 127.0.0.1 nor localhost: a nameless check would pass it.
+  const other = generateSelfSigned({ now: Date.now(), hosts: ['elsewhere.quiver.test'] });
+  const wrong = await listen({ host: '127.0.0.1', port: 0, alpn: 'quiver-test', cert: other.certPem, key: other.keyPem });
+  const s = await connect({ host: '127.0.0.1', port: wrong.address().port }, { alpn: 'quiver-test', ca: other.certPem, servername: '' });
+  const e = await t.throwsAsync(withTimeout(s.opened, 5000, 'opened'));
+  t.is((e as { code?: string }).code, 'ERR_QUIC_TLS_ERROR');
+  t.is((e as { errorCode?: number }).errorCode, 0x100 + 46); // certificate_unknown
+  // verifyName names what the certificate must match, still without SNI.
+  const named = await connect({ host: '127.0.0.1', port: wrong.address().port }, { alpn: 'quiver-test', ca: other.certPem, servername: '', verifyName: 'elsewhere.quiver.test' });
+  await withTimeout(named.opened, 5000, 'opened with verifyName');
+  await named.close();
+  await wrong.close();
+
+  // The right host: success, and the server saw no SNI (also for a DNS name, which would be sent).
+  const srv = await server('127.0.0.1');
+  for (const host of ['127.0.0.1', 'localhost']) {
+    const accepted = once(srv, 'session') as Promise<[QuicSession]>;
+    const ok = await connect({ host, port: srv.address().port }, { alpn: 'quiver-test', ca: liveCertificate().certPem, servername: '' });
+    await withTimeout(ok.opened, 5000, `opened via ${host}`);
+    const [peer] = await withTimeout(accepted, 5000, 'server session');
+    t.is(sniSeenBy(peer), undefined, host);
+    await ok.close();
+  }
+  // Default servername (the host): SNI carries a DNS name.
+  const accepted = once(srv, 'session') as Promise<[QuicSession]>;
+  const sni = await connect({ host: 'localhost', port: srv.address().port }, { alpn: 'quiver-test', ca: liveCertificate().certPem });
+  await withTimeout(sni.opened, 5000, 'opened with SNI');
+  t.is(sniSeenBy((await withTimeout(accepted, 5000, 'server session'))[0]), 'localhost');
+  await sni.close();
   await srv.close();
 });
 

@@ -32,11 +32,13 @@ test('requireVerifyName: no serverName and no verifyName with verification on â†
   t.notThrows(() => new TlsClient(clientOptions({ serverName: undefined, verifyName: '127.0.0.1', requireVerifyName: true })));
 });
 
-test('without requireVerifyName (transitional default) a nameless client still verifies the chain', (t) => {
-  const { client, server } = handshake(clientOptions({ serverName: undefined }), serverOptions());
+test('requireVerifyName defaults to true; with requireVerifyName: false a nameless client still verifies the chain', (t) => {
+  const e = t.throws(() => new TlsClient(clientOptions({ serverName: undefined })), { instanceOf: TypeError });
+  t.is(e?.message, NAME_REQUIRED);
+  const { client, server } = handshake(clientOptions({ serverName: undefined, requireVerifyName: false }), serverOptions());
   t.truthy(client.handshakeInfo);
   t.is(server.serverName, undefined);
-  t.is(alertOf(() => handshake(clientOptions({ serverName: undefined, ca: [] }), serverOptions())), 48);
+  t.is(alertOf(() => handshake(clientOptions({ serverName: undefined, requireVerifyName: false, ca: [] }), serverOptions())), 48);
 });
 
 test('verifyName without serverName: no SNI, the certificate must match verifyName', (t) => {
