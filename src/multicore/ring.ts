@@ -234,16 +234,23 @@ export class RingProducer {
   }
 
   /**
-   * The slot to write next, or −1 when the ring is full (counted as a drop; the caller moves on).
-   * Repeated calls without commit() return the same slot.
+   * The slot to write next, or −1 when the ring is full (counted as a drop; the caller moves on —
+   * the main thread's RX side). Repeated calls without commit() return the same slot.
    */
   acquire(): number {
+    const slot = this.tryAcquire();
+    if (slot < 0) this.f64[F_PRODUCER + P_DROP_FULL]!++;
+    return slot;
+  }
+
+  /**
+   * acquire() without counting a drop: for a producer that keeps the data and retries later (a
+   * shard's TX side: the connection still holds what it could not send).
+   */
+  tryAcquire(): number {
     if (((this.tail - this.head) | 0) >= this.capacity) {
       this.head = Atomics.load(this.i32, I_HEAD);
-      if (((this.tail - this.head) | 0) >= this.capacity) {
-        this.f64[F_PRODUCER + P_DROP_FULL]!++;
-        return -1;
-      }
+      if (((this.tail - this.head) | 0) >= this.capacity) return -1;
     }
     return this.tail & this.mask;
   }

@@ -140,7 +140,6 @@ export class Shard {
   private readonly timerCallback = (): void => this.onTimer();
   private readonly retryCallback = (): void => {
     this.retryTimer = undefined;
-    this.starved = false;
     this.scheduleTurn();
   };
 
@@ -205,6 +204,8 @@ export class Shard {
 
   /** Events to handlers, then datagrams into the TX ring; publish once. */
   flush(now: number): void {
+    // A previous flush may have found the TX ring full; try again (the retry timer only schedules).
+    this.starved = false;
     let budget = this.sendBudget;
     budget -= this.sendReleases(budget);
     budget -= this.releaseHeld(now, budget);
@@ -243,7 +244,7 @@ export class Shard {
     const tx = this.tx;
     let sent = 0;
     while (sent < max) {
-      const slot = tx.acquire();
+      const slot = tx.tryAcquire();
       if (slot < 0) {
         this.starve();
         return sent;
@@ -302,7 +303,7 @@ export class Shard {
         this.v[this.I.tx_oversize]!++;
         continue;
       }
-      const slot = this.tx.acquire();
+      const slot = this.tx.tryAcquire();
       if (slot < 0) {
         this.starve();
         break;
@@ -319,7 +320,7 @@ export class Shard {
     let sent = 0;
     const tx = this.tx;
     while (sent < budget && this.endpoint.queuedPackets > 0) {
-      const slot = tx.acquire();
+      const slot = tx.tryAcquire();
       if (slot < 0) {
         this.starve();
         break;
@@ -342,10 +343,13 @@ export class Shard {
     let n = 0;
     while (n < budget && this.releases.length > 0) {
       const dcid = this.releases[0]!;
-      if (!this.tx.push(dcid, SlotKind.Control, 0, undefined, 0)) {
+      const slot = this.tx.tryAcquire();
+      if (slot < 0) {
         this.starve();
         break;
       }
+      this.tx.payloadView(slot).set(dcid, 0);
+      this.tx.commit(slot, dcid.length, SlotKind.Control, 0, 0);
       this.releases.shift();
       this.v[this.I.dcids_released]!++;
       n++;
@@ -439,11 +443,25 @@ export class Shard {
     process.emitWarning(`quiver shard ${this.index}: ${where} threw: ${(e as Error)?.stack ?? String(e)}`, { code: 'QUIVER_CORE' });
   }
 
-  /** Earliest deadline: connection timers and held datagrams. */
+  /**
+   * Earliest deadline: connection timers and held datagrams. The endpoint drops connections that
+   * reached 'closed' while computing it; their removal is handled here at once (app notified,
+   * router entry released and published) rather than at the next datagram.
+   */
   nextDeadline(): number {
     let t = this.endpoint.nextTimeout();
+    this.settleRemovals();
     for (const h of this.held.values()) if (h.releaseTime < t) t = h.releaseTime;
     return t;
+  }
+
+  /** Endpoint events now (connections removed outside a flush), and their router releases published. */
+  private settleRemovals(): void {
+    this.pollEndpoint();
+    if (this.releases.length > 0) {
+      this.sendReleases(Infinity);
+      this.tx.publish();
+    }
   }
 
   /** Run every due connection timer. */
@@ -460,6 +478,7 @@ export class Shard {
       }
     }
     if (this.held.size > 0) for (const [conn, h] of this.held) if (h.releaseTime <= now + this.granularity) this.dirty.add(conn);
+    this.settleRemovals();
   }
 
   /** The application acted outside an event: flush this connection soon. */
