@@ -46,6 +46,9 @@ export const DEFAULT_TRANSPORT_PARAMS: Readonly<LocalTransportParams> = {
   maxDatagramFrameSize: 0,
 };
 
+/** Largest options.ticketAppData: the sealed ticket (with our transport parameters) stays well under 64 KiB. */
+export const MAX_TICKET_APP_DATA = 16384;
+
 /** TLS settings passed through to src/tls (client or server state machine). */
 export interface TlsOptions {
   /** Server (or client certificate): PEM chain (leaf first) or DER certificates. */
@@ -71,6 +74,16 @@ export interface TlsOptions {
   ticketKeys?: unknown;
   /** Server: an AntiReplay (src/tls/anti-replay.ts) store for 0-RTT. */
   antiReplay?: unknown;
+  /**
+   * Server: application bytes sealed into every session ticket next to our transport parameters
+   * (e.g. the HTTP/3 SETTINGS, RFC 9114 §7.2.4.2); at most MAX_TICKET_APP_DATA bytes.
+   */
+  ticketAppData?: Uint8Array;
+  /**
+   * Server: veto 0-RTT given the ticketAppData the ticket carries (the ticket's transport parameters
+   * are checked first, RFC 9001 §4.6.2). Tickets issued without ticketAppData pass an empty array.
+   */
+  acceptEarlyData?: (ticketAppData: Uint8Array) => boolean;
   /** NSS key log lines (SSLKEYLOGFILE format). */
   keylog?: (line: string) => void;
   /** Extra options handed to the TLS state machine unchanged. */
@@ -337,6 +350,11 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
   }
   if (isServer && o.initialDcid === undefined) throw new TypeError('options.initialDcid: required for a server connection');
   if (o.session !== undefined && !isBytes(o.session)) throw new TypeError('options.session: expected a Uint8Array');
+  if (o.ticketAppData !== undefined) {
+    if (!isBytes(o.ticketAppData)) throw new TypeError('options.ticketAppData: expected a Uint8Array');
+    if (o.ticketAppData.length > MAX_TICKET_APP_DATA) throw new RangeError(`options.ticketAppData: ${o.ticketAppData.length} bytes, at most ${MAX_TICKET_APP_DATA}`);
+  }
+  if (o.acceptEarlyData !== undefined && typeof o.acceptEarlyData !== 'function') throw new TypeError('options.acceptEarlyData: expected a function (ticketAppData) => boolean');
   const maxDatagramSize =
     o.maxDatagramSize === undefined ? DEFAULT_MAX_DATAGRAM_SIZE : checkInt('options.maxDatagramSize', o.maxDatagramSize, DEFAULT_MAX_DATAGRAM_SIZE, 65527);
   let pmtudMax = 0;

@@ -30,7 +30,7 @@ import { EncryptionLevel, type HandshakeInfo, type TlsEvent } from '../tls/types
 import { TlsAlert } from '../tls/wire/alert.js';
 import { ExtensionType, HandshakeType } from '../tls/wire/constants.js';
 import { decodeClientHello } from '../tls/wire/messages.js';
-import { equal, toHex, Writer } from '../util/bytes.js';
+import { EMPTY, equal, toHex, Writer } from '../util/bytes.js';
 import { OneRttKeys } from './keys.js';
 import type { ConnectionOptions } from './options.js';
 import { qlogParameters } from './qlog.js';
@@ -264,11 +264,45 @@ function onEarlyDataRejected(st: ConnState, now: number): void {
   else if (st.peerParams !== null) st.streams.setPeerLimits(streamLimitsOf(st.peerParams));
 }
 
+/**
+ * Server: what our tickets carry as TLS appData — u16 length ‖ our transport parameters (RFC 9000
+ * §7.4.1: the client remembers them for 0-RTT) ‖ the application's ticketAppData (RFC 9114 §7.2.4.2).
+ */
+function sealTicketAppData(tp: Uint8Array, app: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + tp.length + app.length);
+  out[0] = tp.length >> 8;
+  out[1] = tp.length & 0xff;
+  out.set(tp, 2);
+  out.set(app, 2 + tp.length);
+  return out;
+}
+
+/**
+ * Server: may the 0-RTT of a ticket with this appData be accepted? Our remembered transport
+ * parameters must still be honoured, then the application decides on its part. A ticket in an
+ * older layout (no length prefix) fails the length or parameter check: 0-RTT is rejected, the
+ * resumption itself still works.
+ */
+function acceptTicketEarlyData(st: ConnState, ctx: EarlyDataContext): boolean {
+  const d = ctx.appData;
+  if (d.length < 2) return false;
+  const n = (d[0]! << 8) | d[1]!;
+  if (2 + n > d.length) return false;
+  if (!rememberedStillValid(st, d.subarray(2, 2 + n))) return false;
+  const veto = st.o.raw.acceptEarlyData;
+  if (veto === undefined) return true;
+  try {
+    return veto(d.subarray(2 + n)) === true;
+  } catch {
+    return false; // a failing veto rejects 0-RTT; the handshake goes on in 1-RTT
+  }
+}
+
 /** Server: are the parameters a ticket remembers still honoured (RFC 9001 §4.6.2)? */
-function rememberedStillValid(st: ConnState, ctx: EarlyDataContext): boolean {
+function rememberedStillValid(st: ConnState, tp: Uint8Array): boolean {
   let old: TransportParameters;
   try {
-    old = decodeTransportParameters(ctx.appData, 'server');
+    old = decodeTransportParameters(tp, 'server');
   } catch {
     return false;
   }
@@ -358,9 +392,9 @@ function startServerTls(st: ConnState, cfg: TlsConfig, now: number): boolean {
     if (cfg.ca !== undefined) opts.clientCa = cfg.ca;
   }
   if (o.ticketKeys !== undefined) {
-    opts.sessionTickets = { keyring: o.ticketKeys as TicketKeyring, appData: tpBytes };
+    opts.sessionTickets = { keyring: o.ticketKeys as TicketKeyring, appData: sealTicketAppData(tpBytes, o.ticketAppData ?? EMPTY) };
     if (o.enableEarlyData === true && o.antiReplay !== undefined) {
-      opts.earlyData = { antiReplay: o.antiReplay as AntiReplay, accept: (ctx) => rememberedStillValid(st, ctx) };
+      opts.earlyData = { antiReplay: o.antiReplay as AntiReplay, accept: (ctx) => acceptTicketEarlyData(st, ctx) };
     }
   }
   if (o.keylog !== undefined) opts.keylog = o.keylog;

@@ -110,3 +110,66 @@ test('0-RTT accepted with higher limits: 0-RTT packets stay within the remembere
   t.true(zeroRttEnd > 0 && zeroRttEnd <= 4_096, `0-RTT stream data up to ${zeroRttEnd}`);
   t.is(p.server!.error, null);
 });
+
+// Server ticketAppData / acceptEarlyData (the hook HTTP/3 uses for remembered SETTINGS, RFC 9114
+// §7.2.4.2): the bytes travel sealed in the ticket next to our transport parameters and come back
+// to the veto, which runs only after the remembered transport parameters passed.
+test('ticketAppData comes back to acceptEarlyData; its verdict decides 0-RTT, resumption works either way', (t) => {
+  const app = new TextEncoder().encode('remembered-settings-v1');
+  for (const verdict of [true, false]) {
+    // A fresh server each time: AntiReplay makes 0-RTT single-use (and the seeded runs repeat).
+    const base = serverBase();
+    const { ticket, at } = ticketFrom({ ...base, ticketAppData: app });
+    const seen: Uint8Array[] = [];
+    const { p, capp } = resumed({ ...base, ticketAppData: app, acceptEarlyData: (b) => (seen.push(b.slice()), verdict) }, ticket, at + 1000);
+    capp.send(p.client.openStream(true)!, 3000, true);
+    t.true(p.handshake(), JSON.stringify(p.client.error ?? p.server?.error));
+    t.true(p.client.resumed);
+    t.is(p.client.earlyDataAccepted, verdict);
+    t.deepEqual(seen, [app]);
+    t.true(p.runUntil(() => capp.finishedCount() === 1, 10_000));
+    t.false(capp.anyCorrupt());
+  }
+});
+
+test('acceptEarlyData: tickets without ticketAppData pass an empty array; lowered transport limits reject before the veto runs; a throwing veto rejects', (t) => {
+  const base = serverBase();
+  const { ticket, at } = ticketFrom(base);
+  const seen: Uint8Array[] = [];
+  const a = resumed({ ...base, acceptEarlyData: (b) => (seen.push(b.slice()), true) }, ticket, at + 1000);
+  t.true(a.p.handshake());
+  t.true(a.p.client.earlyDataAccepted);
+  t.deepEqual(seen, [new Uint8Array(0)]);
+
+  // Each resumption below gets its own AntiReplay (single use per ticket), so only the hook decides.
+  let called = 0;
+  const lowered = { ...base, antiReplay: new AntiReplay(), transport: { initialMaxData: 16_384 }, acceptEarlyData: () => (called++, true) };
+  const b = resumed(lowered, ticket, at + 2000);
+  t.true(b.p.handshake());
+  t.false(b.p.client.earlyDataAccepted);
+  t.is(called, 0);
+
+  const c = resumed({ ...base, antiReplay: new AntiReplay(), acceptEarlyData: () => { throw new Error('veto failed'); } }, ticket, at + 3000);
+  t.true(c.p.handshake(), JSON.stringify(c.p.server?.error));
+  t.true(c.p.client.resumed);
+  t.false(c.p.client.earlyDataAccepted);
+});
+
+test('a ticket whose appData is not length-prefixed transport parameters (older layout): 0-RTT rejected, resumption still works', (t) => {
+  const base = serverBase();
+  // The ticket's appData as an older server wrote it would not parse as u16 ‖ parameters ‖ app.
+  const { ticket, at } = ticketFrom({ ...base, tlsExtra: { sessionTickets: { keyring: base.ticketKeys, appData: Uint8Array.of(1, 2, 3) } } });
+  const { p, capp } = resumed(base, ticket, at + 1000);
+  capp.send(p.client.openStream(true)!, 3000, true);
+  t.true(p.handshake());
+  t.true(p.client.resumed);
+  t.false(p.client.earlyDataAccepted);
+  t.true(p.runUntil(() => capp.finishedCount() === 1, 10_000));
+});
+
+test('options.ticketAppData / options.acceptEarlyData are checked', (t) => {
+  const base = serverBase();
+  t.throws(() => new Pair({ server: { ...base, ticketAppData: 'x' as unknown as Uint8Array } }).handshake(), { instanceOf: TypeError, message: /options\.ticketAppData/ });
+  t.throws(() => new Pair({ server: { ...base, ticketAppData: new Uint8Array(16385) } }).handshake(), { instanceOf: RangeError, message: /options\.ticketAppData/ });
+  t.throws(() => new Pair({ server: { ...base, acceptEarlyData: true as unknown as () => boolean } }).handshake(), { instanceOf: TypeError, message: /options\.acceptEarlyData/ });
+});
