@@ -28,6 +28,11 @@
 //   workers derive reset tokens from a shared static key, so a worker that lost a connection
 //   whose CID still validates does answer (its endpoint), but forged CIDs cost the main thread
 //   nothing beyond the tag check.
+// - Built and tested: ring, CID codec, this router, metrics blocks, the shard (worker side) and
+//   listenMulticore() with a built-in echo app. Remaining (see /work/notes/multicore.md): sessions
+//   and HTTP/3 handlers inside workers (a driver interface shared with src/io's UdpDriver, apps
+//   loaded by module path), `quiver serve --workers N`, prom-client adoption of the blocks, worker
+//   respawn/reload, shared 0-RTT anti-replay and ticket-key rotation.
 import { BufferUnderflow } from '../util/bytes.js';
 import { createInvariantHeader, parseInvariantHeader } from '../codec/header.js';
 import { MAX_CID_LENGTH, PacketType, VERSION_NEGOTIATION, longPacketType, versionInfo } from '../codec/version.js';

@@ -242,7 +242,7 @@ export class MulticoreServer extends EventEmitter {
       this.scheduleTx(h);
       return;
     }
-    if (h.txSleeping || this.closing !== null && h.exited) return;
+    if (h.txSleeping || h.exited) return;
     const p = tx.waitForData();
     if (p === null) {
       this.scheduleTx(h);
