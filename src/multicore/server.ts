@@ -272,9 +272,9 @@ export class MulticoreServer extends EventEmitter {
     };
   }
 
-  /** A snapshot from every worker (comlink: connections, endpoint stats, metrics). */
-  stats(): Promise<ShardSnapshot[]> {
-    return Promise.all(this.handles.map((h) => h.control.stats()));
+  /** A snapshot from every worker (comlink: connections, endpoint stats, metrics); null for a worker that exited. */
+  stats(): Promise<Array<ShardSnapshot | null>> {
+    return Promise.all(this.handles.map((h) => (h.exited ? null : h.control.stats())));
   }
 
   /**
@@ -282,14 +282,19 @@ export class MulticoreServer extends EventEmitter {
    * still on their way, and this resolves with the number of connections left after `timeoutMs`.
    */
   async drainWorker(index: number, timeoutMs = 10_000): Promise<number> {
+    const h = this.handles[index];
+    if (h === undefined) throw new RangeError(`index: expected 0..${this.workers - 1}, got ${index}`);
     this.router.setAccepting(index, false);
-    return this.handles[index]!.control.drain(timeoutMs);
+    return h.exited ? 0 : h.control.drain(timeoutMs);
   }
 
   /** Resume giving worker `index` new connections. */
   async resumeWorker(index: number): Promise<void> {
+    const h = this.handles[index];
+    if (h === undefined) throw new RangeError(`index: expected 0..${this.workers - 1}, got ${index}`);
+    if (h.exited) throw new RangeError(`index: worker ${index} has exited`);
     this.router.setAccepting(index, true);
-    await this.handles[index]!.control.setAccepting(true);
+    await h.control.setAccepting(true);
   }
 
   /**

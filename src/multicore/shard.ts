@@ -123,6 +123,8 @@ export class Shard {
   private readonly ctx;
   private accepting = true;
   private starved = false;
+  /** Set by pull(): the connection had nothing more to send. */
+  private pulledAll = false;
   private stopped = false;
   private running = false;
   private turnScheduled = false;
@@ -230,9 +232,6 @@ export class Shard {
     this.tx.publish();
     this.v[this.I.connections_active] = this.endpoint.connectionCount;
   }
-
-  /** Set by pull(): the connection had nothing more to send. */
-  private pulledAll = false;
 
   /** Pull up to `max` datagrams of one connection into TX slots. Returns how many went out. */
   private pull(conn: Connection, now: number, max: number): number {

@@ -84,6 +84,23 @@ test.after.always(async () => {
   await server?.close({ timeout: 500 });
 });
 
+test('listenMulticore checks its options before starting anything', async (t) => {
+  const cert = liveCertificate();
+  const base = { host: '127.0.0.1', alpn: 'echo', cert: cert.certPem, key: cert.keyPem };
+  await t.throwsAsync(listenMulticore({ ...base, workers: 0 }), { instanceOf: RangeError, message: /options\.workers/ });
+  await t.throwsAsync(listenMulticore({ ...base, workers: 1.5 }), { instanceOf: TypeError, message: /options\.workers/ });
+  await t.throwsAsync(listenMulticore({ ...base, app: 'h3' as 'echo' }), { instanceOf: TypeError, message: /options\.app/ });
+  await t.throwsAsync(listenMulticore({ ...base, balance: 'random' as 'hash' }), { instanceOf: TypeError, message: /options\.balance/ });
+  await t.throwsAsync(listenMulticore({ ...base, ringSlots: 1000 }), { instanceOf: RangeError, message: /options\.ringSlots/ });
+  await t.throwsAsync(listenMulticore({ ...base, maxDatagramSize: 1452, slotPayload: 1300 }), { instanceOf: RangeError, message: /options\.slotPayload/ });
+  await t.throwsAsync(listenMulticore({ ...base, cidLength: 4 }), { instanceOf: RangeError, message: /options\.cidLength/ });
+  await t.throwsAsync(listenMulticore({ ...base, cidKey: new Uint8Array(8) }), { instanceOf: TypeError, message: /options\.cidKey/ });
+  await t.throwsAsync(listenMulticore({ ...base, keylog: () => {} }), { instanceOf: TypeError, message: /options\.keylog/ });
+  await t.throwsAsync(listenMulticore({ ...base, enableEarlyData: true }), { instanceOf: TypeError, message: /options\.enableEarlyData/ });
+  await t.throwsAsync(listenMulticore({ ...base, bogus: 1 } as Parameters<typeof listenMulticore>[0]), { instanceOf: TypeError, message: /options\.bogus/ });
+  await t.throwsAsync(listenMulticore({ host: '127.0.0.1', alpn: 'echo' }), { instanceOf: TypeError, message: /options\.cert/ });
+});
+
 test.serial('2 workers: 20 connections × 256 KB echo, spread over both workers; a NAT rebinding stays on its worker', async (t) => {
   const cert = liveCertificate();
   server = await listenMulticore({ workers: 2, host: '127.0.0.1', alpn: 'echo', cert: cert.certPem, key: cert.keyPem, idleTimeout: 10_000 });
@@ -101,7 +118,7 @@ test.serial('2 workers: 20 connections × 256 KB echo, spread over both workers;
   t.deepEqual(ok, new Array(20).fill(true), 'every echo came back intact');
 
   const stats = await server.stats();
-  const accepted = stats.map((s) => s.metrics.connections_accepted);
+  const accepted = stats.map((s) => s!.metrics.connections_accepted);
   t.is(accepted[0]! + accepted[1]!, 20);
   t.true(accepted[0]! > 0 && accepted[1]! > 0, `spread over both workers: ${accepted}`);
   // Each client sends to a CID that names the worker holding its connection.
@@ -138,8 +155,8 @@ test.serial('2 workers: 20 connections × 256 KB echo, spread over both workers;
   await withTimeout(session.opened, 5000, 'handshake via relay');
   const before = await server.stats();
   const oldPort = relay.upstreamPort;
-  const owner = before.findIndex((s) => s.connections.some((c) => c.remotePort === oldPort));
-  t.true(owner === 0 || owner === 1, `one worker holds the relayed connection (port ${oldPort}): ${JSON.stringify(before.map((b) => b.connections.map((c) => [c.remotePort, c.state])))}`);
+  const owner = before.findIndex((s) => s!.connections.some((c) => c.remotePort === oldPort));
+  t.true(owner === 0 || owner === 1, `one worker holds the relayed connection (port ${oldPort}): ${JSON.stringify(before.map((b) => b!.connections.map((c) => [c.remotePort, c.state])))}`);
   t.is(server.codec.workerOf(session.conn.peerCid), owner);
 
   const data = pattern(512 * 1024, 99);
