@@ -150,6 +150,12 @@ export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
     // Connect first, so -v can report the handshake and the timeout applies to it alone.
     verbose(`* connecting to ${url.hostname}:${url.port || 443} over QUIC`);
     if (args.probeVersion !== undefined) verbose(`* offering the unsupported version 0x${args.probeVersion.toString(16)} first (soliciting Version Negotiation)`);
+    // The ticket is saved with the server's HTTP/3 SETTINGS attached once they arrive (RFC 9114
+    // §7.2.4.2), so a later run's 0-RTT request complies with them.
+    let q: QuicSession | undefined;
+    const file = args.sessionFile;
+    const save = file === undefined ? undefined : (): void => saveSession(file, client.sessionTicket(url), q?.token);
+    if (save !== undefined) client.onSessionTicket = save;
     const t0 = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const pooled = await Promise.race([
@@ -158,7 +164,7 @@ export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
         timer = setTimeout(() => reject(new GetError(ExitCode.TIMEOUT, `handshake did not complete within ${args.connectTimeout} s`)), args.connectTimeout * 1000);
       }),
     ]).finally(() => clearTimeout(timer));
-    const q = pooled.quic;
+    q = pooled.quic;
     const describeHandshake = (): void => {
       const info = q.handshake!;
       verbose(`* handshake done in ${(performance.now() - t0).toFixed(1)} ms with ${q.remoteAddress.remoteAddress}:${q.remoteAddress.remotePort}`);
@@ -172,12 +178,7 @@ export async function runGet(args: GetArgs, io: GetIo): Promise<number> {
       void q.opened.then(describeHandshake, () => {});
     }
     if (args.insecure) verbose('* certificate NOT verified (--insecure)');
-    if (args.sessionFile !== undefined) {
-      const file = args.sessionFile;
-      const save = (): void => saveSession(file, q.sessionTicket, q.token);
-      q.on('session-ticket', save);
-      q.on('new-token', save);
-    }
+    if (save !== undefined) q.on('new-token', save);
     if (args.keyUpdate !== undefined) scheduleKeyUpdate(q, args.keyUpdate, verbose);
     const headers: Array<[string, string]> = [...args.headers];
     if (!headers.some((h) => h[0] === 'user-agent')) headers.push(['user-agent', 'quiver-get']);

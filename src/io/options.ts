@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, LocalTransportParams } from '../connection/index.js';
+import type { TicketKeyring } from '../tls/session-ticket.js';
 import { QUIC_V1, QUIC_V2, QUIC_V2_DRAFT } from '../connection/index.js';
 
 export type PemInput = string | Buffer | Uint8Array;
@@ -59,6 +60,12 @@ export interface ServerOptions extends TransportOptions {
   retry?: boolean | 'always' | 'never' | { whenHandshakesExceed: number };
   /** Issue session tickets for resumption (default true). */
   sessionTickets?: boolean;
+  /**
+   * The TicketKeyring (src/tls/session-ticket.ts) that seals and opens session tickets (default: a
+   * new one per listen()). Share one, or one built from another's exportKeys(), so that tickets
+   * stay valid across servers, processes or restarts (as node:tls's `ticketKeys`).
+   */
+  ticketKeys?: TicketKeyring;
   /** Accept 0-RTT from resuming clients (default false; replay protection by single-use tickets). */
   enableEarlyData?: boolean;
   /** Most concurrent connections (default 10 000). */
@@ -191,7 +198,7 @@ const SHARED_KEYS = [
   'sendBufferSize',
   'transport',
 ];
-const SERVER_KEYS = new Set([...SHARED_KEYS, 'host', 'port', 'cert', 'key', 'ca', 'requestCert', 'retry', 'sessionTickets', 'enableEarlyData', 'maxConnections', 'versions']);
+const SERVER_KEYS = new Set([...SHARED_KEYS, 'host', 'port', 'cert', 'key', 'ca', 'requestCert', 'retry', 'sessionTickets', 'ticketKeys', 'enableEarlyData', 'maxConnections', 'versions']);
 const CLIENT_KEYS = new Set([
   ...SHARED_KEYS,
   'servername',
@@ -299,6 +306,7 @@ export interface ResolvedServer extends ResolvedTransport {
   requestCert: boolean;
   retry: 'never' | 'always' | { whenHandshakesExceed: number };
   sessionTickets: boolean;
+  ticketKeys: TicketKeyring | undefined;
   enableEarlyData: boolean;
   maxConnections: number;
   versions: number[] | undefined;
@@ -327,11 +335,19 @@ export function resolveServerOptions(options: unknown, defaults: { alpn?: string
     retry = { whenHandshakesExceed: checkInt('options.retry.whenHandshakesExceed', (r as { whenHandshakesExceed?: unknown }).whenHandshakesExceed, 0, MAX) };
   } else throw new TypeError(`options.retry: expected a boolean, 'always', 'never' or { whenHandshakesExceed }, got ${describe(r)}`);
   const sessionTickets = o['sessionTickets'] === undefined ? true : checkBool('options.sessionTickets', o['sessionTickets']);
+  const ticketKeys = o['ticketKeys'] as TicketKeyring | undefined;
+  if (ticketKeys !== undefined) {
+    const k = ticketKeys as unknown as { seal?: unknown; open?: unknown } | null;
+    if (k === null || typeof k !== 'object' || typeof k.seal !== 'function' || typeof k.open !== 'function') {
+      throw new TypeError(`options.ticketKeys: expected a TicketKeyring, got ${describe(ticketKeys)}`);
+    }
+    if (!sessionTickets) throw new TypeError('options.ticketKeys: needs sessionTickets');
+  }
   const enableEarlyData = o['enableEarlyData'] === undefined ? false : checkBool('options.enableEarlyData', o['enableEarlyData']);
   if (enableEarlyData && !sessionTickets) throw new TypeError('options.enableEarlyData: needs sessionTickets');
   const maxConnections = o['maxConnections'] === undefined ? 10_000 : checkInt('options.maxConnections', o['maxConnections'], 1, 10_000_000);
   const versions = o['versions'] === undefined ? undefined : checkVersions('options.versions', o['versions']);
-  return { ...shared, host, port, certificate, privateKey, ca, requestCert, retry, sessionTickets, enableEarlyData, maxConnections, versions };
+  return { ...shared, host, port, certificate, privateKey, ca, requestCert, retry, sessionTickets, ticketKeys, enableEarlyData, maxConnections, versions };
 }
 
 export interface ResolvedClient extends ResolvedTransport {

@@ -158,8 +158,17 @@ export async function listen(options: ServerOptions): Promise<QuicServer> {
   return listenWith(options);
 }
 
-/** @internal listen() with defaults and extra option names (HTTP/3 passes its own). */
-export async function listenWith(options: ServerOptions, defaults: { alpn?: string[] } = {}, extra: readonly string[] = [], hook?: (s: QuicSession) => void): Promise<QuicServer> {
+/**
+ * @internal listen() with defaults and extra option names (HTTP/3 passes its own); `core` adds
+ * server connection options of the layer above (HTTP/3: ticketAppData / acceptEarlyData).
+ */
+export async function listenWith(
+  options: ServerOptions,
+  defaults: { alpn?: string[] } = {},
+  extra: readonly string[] = [],
+  hook?: (s: QuicSession) => void,
+  core: Pick<ServerConnectionOptions, 'ticketAppData' | 'acceptEarlyData'> = {},
+): Promise<QuicServer> {
   const o = resolveServerOptions(options, defaults, extra);
   const keylog = keyLogSink(o.keylog);
   const server: ServerConnectionOptions = {
@@ -170,11 +179,13 @@ export async function listenWith(options: ServerOptions, defaults: { alpn?: stri
   if (o.ca !== undefined) server.ca = o.ca;
   if (o.requestCert) server.requestClientCertificate = true;
   if (keylog !== undefined) server.keylog = keylog;
-  if (o.sessionTickets) server.ticketKeys = new TicketKeyring({ random: secureRandom });
+  if (o.sessionTickets) server.ticketKeys = o.ticketKeys ?? new TicketKeyring({ random: secureRandom });
   if (o.enableEarlyData) {
     server.enableEarlyData = true;
     server.antiReplay = new AntiReplay();
   }
+  if (core.ticketAppData !== undefined) server.ticketAppData = core.ticketAppData;
+  if (core.acceptEarlyData !== undefined) server.acceptEarlyData = core.acceptEarlyData;
   if (o.versions !== undefined) server.versions = o.versions;
   // Fail fast on a bad certificate/key pair (the core would only find out at the first handshake).
   validateServerIdentity(server);

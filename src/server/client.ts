@@ -4,7 +4,9 @@
 // kept and reused (until GOAWAY, close or idle timeout); sockets do not keep the process alive while
 // no request is in flight.
 import { Readable, Writable } from 'node:stream';
+import { decodeRememberedSettings } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
+import { clientSessionAppData } from '../tls/index.js';
 import { connectWith } from '../io/quic.js';
 import type { ClientOptions } from '../io/options.js';
 import { checkObject, describe } from '../io/options.js';
@@ -288,9 +290,16 @@ export class Http3Client {
   readonly options: Http3ClientOptions;
   private readonly pool = new Map<string, Promise<Pooled>>();
   private readonly live = new Set<Pooled>();
+  /** The latest session ticket per origin (with the server's SETTINGS attached when known). */
+  private readonly tickets = new Map<string, Buffer>();
   private closed = false;
   /** Let sockets keep the process alive only while requests are in flight (default true). */
   unrefWhenIdle: boolean;
+  /**
+   * Called with each new session ticket (and again once the server's SETTINGS are attached to it)
+   * and the origin ("host:port") it is for; the latest is also kept: sessionTicket(url).
+   */
+  onSessionTicket: ((ticket: Buffer, origin: string) => void) | undefined = undefined;
 
   constructor(options: Http3ClientOptions = {}) {
     checkObject('options', options);
@@ -323,10 +332,15 @@ export class Http3Client {
     if (o['servername'] === undefined) o['servername'] = host;
     const quic = await connectWith({ host, port }, o as ClientOptions, { alpn: ['h3'] });
     quic.noErrorCodes = [0, H3ErrorCode.H3_NO_ERROR];
-    const hs = new H3Session(quic, 'client');
+    const early = this.options.enableEarlyData === true ? rememberedSettingsOf(this.options.session) : undefined;
+    const hs = new H3Session(quic, 'client', {}, early === undefined ? {} : { earlySettings: early });
+    const key = originKey(url);
+    hs.onSessionTicket = (ticket) => {
+      this.tickets.set(key, ticket);
+      this.onSessionTicket?.(ticket, key);
+    };
     const pooled: Pooled = { hs, quic, active: 0 };
     this.live.add(pooled);
-    const key = originKey(url);
     const forget = (): void => {
       this.live.delete(pooled);
       const cur = this.pool.get(key);
@@ -340,6 +354,15 @@ export class Http3Client {
     await quic.opened;
     if (quic.alpn !== 'h3' && !(this.options.alpn !== undefined)) throw new QuicError(QuicErrorCode.TLS, `the server chose ALPN ${quic.alpn}, not h3`);
     return pooled;
+  }
+
+  /**
+   * The latest session ticket from `url`'s origin, also after its connection closed: pass it as
+   * `session` (with `enableEarlyData` for 0-RTT) to a later client. It carries the server's HTTP/3
+   * SETTINGS once they arrived (RFC 9114 §7.2.4.2), so 0-RTT requests comply with them.
+   */
+  sessionTicket(url: string | URL): Buffer | undefined {
+    return this.tickets.get(originKey(toUrl(url)));
   }
 
   /** @internal Sockets hold the process only while requests are active. */
@@ -459,6 +482,21 @@ export class Http3Client {
       }),
     );
   }
+}
+
+/**
+ * The server SETTINGS a session blob remembers (RFC 9114 §7.2.4.2), if it carries a readable set;
+ * anything else (no session, no appData, another format) means 0-RTT runs on the defaults.
+ */
+function rememberedSettingsOf(session: Uint8Array | undefined): Uint8Array | undefined {
+  if (session === undefined) return undefined;
+  let data: Uint8Array | undefined;
+  try {
+    data = clientSessionAppData(session);
+  } catch {
+    return undefined; // not a session: the connection reports that itself
+  }
+  return data !== undefined && decodeRememberedSettings(data) !== null ? data : undefined;
 }
 
 function fieldsOf(msg: Http3IncomingMessage): HeaderField[] {

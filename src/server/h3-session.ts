@@ -2,10 +2,13 @@
 // RFC 9114). The session's tap feeds every QUIC event to the H3 connection; H3 events are pulled
 // right after and dispatched to the per-request handler of their stream (a server request/response
 // pair, or a client request). Application calls (respond, write, end, read, cancel) go straight to
-// the H3 connection, then the session is kicked so the UDP driver flushes it this turn.
+// the H3 connection, then the session is kicked so the UDP driver flushes it this turn. A client
+// session attaches the server's SETTINGS to its session tickets and, resuming with 0-RTT, complies
+// with the remembered ones until the server's arrive (RFC 9114 §7.2.4.2).
 import type { ConnectionEvent } from '../connection/index.js';
 import { secureRandom } from '../crypto/random.js';
-import { H3Connection, type H3Event, type H3LocalSettings, type H3Transport } from '../h3/index.js';
+import { H3Connection, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Transport } from '../h3/index.js';
+import { withClientSessionAppData } from '../tls/index.js';
 import type { HeaderField } from '../qpack/index.js';
 import type { QuicSession } from '../io/session.js';
 import type { BodySource } from './body.js';
@@ -67,16 +70,57 @@ export class H3Session {
   /** Server: every request below our GOAWAY finished. */
   onDrained: (() => void) | undefined;
   goawayReceived = false;
+  /**
+   * Client: a session to resume from, with the server's SETTINGS attached once they are known
+   * (RFC 9114 §7.2.4.2). Called for every ticket, and again when SETTINGS arrive after one.
+   */
+  onSessionTicket: ((ticket: Buffer) => void) | undefined;
+  private bareTicket: Uint8Array | undefined;
+  private ticket: Buffer | undefined;
 
-  constructor(quic: QuicSession, role: 'client' | 'server', settings: H3LocalSettings = {}) {
+  /**
+   * `options.earlySettings` (client, resuming with 0-RTT): the server SETTINGS remembered with the
+   * session (clientSessionAppData of it), complied with until the server's own arrive.
+   */
+  constructor(quic: QuicSession, role: 'client' | 'server', settings: H3LocalSettings = {}, options: { earlySettings?: Uint8Array } = {}) {
     this.quic = quic;
     this.role = role;
-    this.h3 = new H3Connection(quic.conn as unknown as H3Transport, { role, rng: secureRandom, settings });
+    const h3Options: H3ConnectionOptions = { role, rng: secureRandom, settings };
+    if (options.earlySettings !== undefined) h3Options.earlySettings = options.earlySettings;
+    this.h3 = new H3Connection(quic.conn as unknown as H3Transport, h3Options);
     quic.setTap(
       (ev) => this.onTransportEvent(ev),
       () => this.afterBatch(),
     );
+    if (role === 'client') {
+      quic.on('session-ticket', (t: Buffer) => {
+        this.bareTicket = t;
+        this.publishTicket();
+      });
+    }
     quic.kick();
+  }
+
+  /** Client: the latest session ticket, with the server's SETTINGS attached when known; pass it as `session` to resume. */
+  get sessionTicket(): Buffer | undefined {
+    return this.ticket;
+  }
+
+  private publishTicket(): void {
+    const bare = this.bareTicket;
+    if (bare === undefined) return;
+    const remember = this.h3.settingsToRemember;
+    // Without the server's SETTINGS yet the bare ticket still resumes (0-RTT then runs on defaults).
+    let blob: Uint8Array = bare;
+    if (remember !== null) {
+      try {
+        blob = withClientSessionAppData(bare, remember);
+      } catch {
+        // Not a session blob we can extend: keep it bare.
+      }
+    }
+    this.ticket = Buffer.from(blob);
+    this.onSessionTicket?.(this.ticket);
   }
 
   get closed(): boolean {
@@ -138,6 +182,10 @@ export class H3Session {
 
   private dispatch(ev: H3Event): void {
     switch (ev.type) {
+      case 'settings':
+        // A ticket that came first is published again, now with the SETTINGS to remember.
+        if (this.role === 'client' && this.bareTicket !== undefined) this.publishTicket();
+        return;
       case 'request':
         this.onRequest?.(ev);
         return;

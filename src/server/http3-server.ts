@@ -1,8 +1,11 @@
 // L7: the HTTP/3 server (RFC 9114) — createServer() with node:http-style (req, res) listeners
 // and/or a fetch-style handler (options.fetch). It listens with QUIC (ALPN "h3") through listen()
 // and runs an H3Connection per session (src/server/h3-session.ts). Graceful close (RFC 9114 §5.2):
-// GOAWAY, wait for requests in flight (bounded), then CONNECTION_CLOSE with H3_NO_ERROR.
+// GOAWAY, wait for requests in flight (bounded), then CONNECTION_CLOSE with H3_NO_ERROR. With 0-RTT
+// on, session tickets carry the SETTINGS we advertise and 0-RTT is accepted only when the ones a
+// client remembered are compatible with them (RFC 9114 §7.2.4.2).
 import { EventEmitter } from 'node:events';
+import { acceptsRememberedSettings, rememberedSettingsFor, type H3LocalSettings } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { listenWith, type AddressInfo, type QuicServer } from '../io/quic.js';
 import type { ServerOptions } from '../io/options.js';
@@ -47,6 +50,8 @@ export class Http3Server extends EventEmitter {
   readonly stats: Http3ServerStats = { requests: 0, responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, activeRequests: 0 };
   private fetchHandler: FetchHandler | undefined;
   private closing: Promise<void> | null = null;
+  /** The SETTINGS every session advertises, fixed at listen() (0-RTT tickets remember them). */
+  private settings: H3LocalSettings = {};
 
   constructor(options: Http3ServerOptions = {}, listener?: RequestListener) {
     super();
@@ -65,7 +70,14 @@ export class Http3Server extends EventEmitter {
     for (const k of H3_KEYS) delete o[k];
     if (port !== undefined) o['port'] = port;
     if (host !== undefined) o['host'] = host;
-    this.quic = await listenWith(o as ServerOptions, { alpn: ['h3'] }, [], (s) => this.adopt(s));
+    const settings: H3LocalSettings = {};
+    if (this.options.maxHeaderSize !== undefined) settings.maxFieldSectionSize = this.options.maxHeaderSize;
+    if (this.options.qpackTableCapacity !== undefined) settings.qpackMaxTableCapacity = this.options.qpackTableCapacity;
+    this.settings = settings;
+    // RFC 9114 §7.2.4.2: tickets carry the SETTINGS we advertise; 0-RTT is accepted only when the
+    // ones a client remembered are compatible with those this server sends now.
+    const core = this.options.enableEarlyData === true ? { ticketAppData: rememberedSettingsFor(settings), acceptEarlyData: (b: Uint8Array) => acceptsRememberedSettings(b, settings) } : {};
+    this.quic = await listenWith(o as ServerOptions, { alpn: ['h3'] }, [], (s) => this.adopt(s), core);
     this.quic.on('session', (s: QuicSession) => this.emit('session', s));
     this.emit('listening');
     return this;
@@ -82,10 +94,7 @@ export class Http3Server extends EventEmitter {
 
   private adopt(session: QuicSession): void {
     session.noErrorCodes = [0, H3ErrorCode.H3_NO_ERROR];
-    const settings: { maxFieldSectionSize?: number; qpackMaxTableCapacity?: number } = {};
-    if (this.options.maxHeaderSize !== undefined) settings.maxFieldSectionSize = this.options.maxHeaderSize;
-    if (this.options.qpackTableCapacity !== undefined) settings.qpackMaxTableCapacity = this.options.qpackTableCapacity;
-    const hs = new H3Session(session, 'server', settings);
+    const hs = new H3Session(session, 'server', this.settings);
     this.h3Sessions.add(hs);
     hs.onRequest = (ev) => this.onRequest(hs, ev);
     hs.onDrained = () => {

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoBigSha256 } from '../../src/cli/demo-site.js';
+import { decodeRememberedSettings } from '../../src/h3/index.js';
+import { clientSessionAppData } from '../../src/tls/index.js';
 import { generateSelfSigned } from '../../src/pki/self-signed.js';
 import { pattern } from '../io/helpers.js';
 
@@ -160,7 +162,11 @@ test.serial('get --session-file resumes with 0-RTT on the second run; --key-upda
     const first = await get(['-k', '-v', '--session-file', file, '--key-update', '1', `${s.url}index.html`]);
     t.is(first.code, 0, first.stderr);
     t.regex(first.stderr, /key update initiated/);
-    t.truthy(JSON.parse(readFileSync(file, 'utf8')).ticket);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { ticket: string };
+    t.truthy(saved.ticket);
+    // The server's HTTP/3 SETTINGS travel with the ticket (RFC 9114 §7.2.4.2).
+    const remembered = clientSessionAppData(Buffer.from(saved.ticket, 'base64'));
+    t.truthy(remembered !== undefined && decodeRememberedSettings(remembered) !== null, 'the saved session carries the server SETTINGS');
     const second = await get(['-k', '-v', '--session-file', file, `${s.url}index.html`]);
     t.is(second.code, 0, second.stderr);
     t.is(second.stdout.toString(), '<p>cli</p>');

@@ -7,6 +7,8 @@ import type { QuicSession } from '../../src/io/session.js';
 import type { QuicReceiveStream, QuicStream } from '../../src/io/stream.js';
 import { generateSelfSigned } from '../../src/pki/self-signed.js';
 import { connectionInternals } from '../../src/connection/connection.js';
+import { secureRandom } from '../../src/crypto/random.js';
+import { TicketKeyring } from '../../src/tls/session-ticket.js';
 import { drain, liveCertificate, pattern, sha256, withTimeout } from './helpers.js';
 
 async function server(host: string, extra: Record<string, unknown> = {}): Promise<QuicServer> {
@@ -304,6 +306,9 @@ test('options are validated with TypeError/RangeError naming the option', async 
   await t.throwsAsync(listen({ ...base, congestionControl: 'bbr' as 'cubic' }), { instanceOf: TypeError, message: /options\.congestionControl/ });
   await t.throwsAsync(listen({ ...base, bogus: 1 } as never), { instanceOf: TypeError, message: /options\.bogus: unknown option/ });
   await t.throwsAsync(listen({ ...base, datagrams: 70000 }), { instanceOf: RangeError, message: /options\.datagrams/ });
+  await t.throwsAsync(listen({ ...base, ticketKeys: {} as never }), { instanceOf: TypeError, message: /options\.ticketKeys: expected a TicketKeyring/ });
+  await t.throwsAsync(listen({ ...base, sessionTickets: false, ticketKeys: new TicketKeyring({ random: secureRandom }) }), { instanceOf: TypeError, message: /options\.ticketKeys: needs sessionTickets/ });
+  await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', verifyName: '' }), { instanceOf: TypeError, message: /options\.verifyName/ });
   await t.throwsAsync(listen({ ...base, keylog: 3 as unknown as string }), { instanceOf: TypeError, message: /options\.keylog/ });
   await t.throwsAsync(listen({ ...base, cert: c.keyPem }), { instanceOf: TypeError, message: /options\.cert/ });
   const other = generateSelfSigned({ now: Date.now() });
