@@ -139,6 +139,7 @@ test('key update (--key-update 5ms) and 5% loss each way (-t 0.05 -r 0.05)', asy
   const ku = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], verbose: true, extraArgs: ['--key-update=5ms'] });
   t.true((await judgeDownload(ku, file('1mb.bin'))).ok);
   t.true(clientFacts(ku.log).keyUpdateInitiated);
+  t.true(clientFacts(ku.log).keyUpdateConfirmed > 0);
   const loss = await runGtlsClient(scope, { port: server.port, paths: ['/1mb.bin'], extraArgs: ['--tx-loss=0.05', '--rx-loss=0.05'] });
   const j = await judgeDownload(loss, file('1mb.bin'));
   t.true(j.ok, j.reason);
@@ -193,15 +194,20 @@ test('through the project relay: NAT rebinding of the client mid-transfer of a 1
   await s.stop();
 });
 
-test('anti-amplification (RFC 9000 §8.1): gtlsserver stays within 3× while the client\'s datagrams 2-7 are dropped', async (t) => {
-  // quic-interop-runner's "amplificationlimit" drop list, with a certificate too large for
-  // 3 × 1200 bytes so the limit actually binds.
-  const s = await startGtlsServer(scope, { www: www.dir, cert: bigSanCert(), maxGsoDgrams: 1 });
+test('anti-amplification (RFC 9000 §8.1): gtlsserver stays within 3× while the client\'s datagrams 2-4 are dropped', async (t) => {
+  // In the spirit of quic-interop-runner's "amplificationlimit" case, with a certificate too large
+  // for 3 × 1200 bytes so the limit actually binds. Its drop list (2-7) costs the client 63 PTOs
+  // (1+2+…+32); with a first RTT sample of ~60 ms on a loaded machine that is ~12 s, past
+  // gtlsserver's 10 s handshake timeout (measured). Dropping 2-4 holds the server at its limit
+  // for the same flight and costs 7 PTOs.
+  const s = await startGtlsServer(scope, { www: www.dir, cert: bigSanCert(), maxGsoDgrams: 1, extraArgs: ['--handshake-timeout=40s'] });
   const taps: TapRecord[] = [];
-  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, toServer: { dropList: [2, 3, 4, 5, 6, 7] }, tap: (r) => taps.push(r) });
+  const relay = await UdpRelay.start({ target: { host: s.host, port: s.port }, toServer: { dropList: [2, 3, 4] }, tap: (r) => taps.push(r) });
   scope.defer(() => relay.close());
-  const r = await runGtlsClient(scope, { port: relay.port, paths: ['/1mb.bin'], authority: `127.0.0.1:${relay.port}` });
-  t.true((await judgeDownload(r, file('1mb.bin'))).ok);
+  const r = await runGtlsClient(scope, { port: relay.port, paths: ['/1mb.bin'], authority: `127.0.0.1:${relay.port}`, verbose: true, extraArgs: ['--handshake-timeout=40s', '--timeout=40s'], timeoutMs: 45_000 });
+  const j = await judgeDownload(r, file('1mb.bin'));
+  if (!j.ok) for (const x of taps.slice(0, 30)) t.log(`${x.dir} #${x.index} ${x.length} B ${x.fate} at ${x.at.toFixed(1)} 0x${x.firstByte.toString(16)}`);
+  t.true(j.ok, `${j.reason}; logs ${r.logPath} ${s.logPath}`);
   const a = amplificationCheck(taps);
   t.log(`before validation: server sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B received (max ratio ${a.maxRatio.toFixed(2)}); validated at client datagram #${a.validatedAtIndex}`);
   t.true(a.ok, `sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B`);

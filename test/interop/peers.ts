@@ -640,6 +640,8 @@ export interface ClientFacts {
   zeroRttPacketsSent: number;
   earlyDataRejected: boolean;
   keyUpdateInitiated: boolean;
+  /** "key update confirmed" lines: the peer answered in the new key phase (RFC 9001 §6.1). */
+  keyUpdateConfirmed: number;
   /** Distinct local ports gtlsclient sent from (migration / rebinding evidence). */
   localPorts: Set<number>;
   pathChallengesSent: number;
@@ -663,6 +665,7 @@ export function clientFacts(log: string): ClientFacts {
     zeroRttPacketsSent: 0,
     earlyDataRejected: log.includes('Early data was rejected by server'),
     keyUpdateInitiated: log.includes('Initiate key update'),
+    keyUpdateConfirmed: count(log, / cry key update confirmed/g),
     localPorts: new Set(),
     pathChallengesSent: 0,
     ignoredUnknownPath: 0,

@@ -21,8 +21,10 @@ export interface QuiverServeOptions {
   www: string;
   cert: CertFiles;
   host?: string;
-  /** Extra CLI arguments (e.g. a Retry switch once the CLI has one). */
+  /** Extra CLI arguments (e.g. --retry). */
   extraArgs?: string[];
+  /** TCP /metrics listener on an OS-picked port (default true; its URL is in the banner), or none. */
+  metrics?: boolean;
   env?: NodeJS.ProcessEnv;
   logDir?: string;
 }
@@ -35,7 +37,11 @@ export async function startQuiverServe(scope: Scope, o: QuiverServeOptions): Pro
   return startUdpServer(scope, {
     what: 'quiver-serve',
     cmd: process.execPath,
-    argsFor: (port) => [cli, 'serve', o.www, '--host', host, '--port', String(port), '--cert', o.cert.certPath, '--key', o.cert.keyPath, ...(o.extraArgs ?? [])],
+    argsFor: (port) => [
+      cli, 'serve', o.www, '--host', host, '--port', String(port), '--cert', o.cert.certPath, '--key', o.cert.keyPath,
+      ...(o.metrics === false ? ['--no-metrics'] : ['--metrics-port', '0']),
+      ...(o.extraArgs ?? []),
+    ],
     host,
     logDir: o.logDir ?? scope.tempDir('quiver-serve-'),
     readyTimeoutMs: 15_000,

@@ -48,6 +48,8 @@ export interface TapRecord {
   at: number;
   /** The first byte (QUIC header form and type bits). */
   firstByte: number;
+  /** Long headers: the Version field (0 = Version Negotiation, RFC 8999 §5.1); absent for short headers. */
+  version?: number;
 }
 
 export interface UdpRelayOptions {
@@ -246,7 +248,9 @@ class Direction {
   private record(data: Buffer, fate: TapRecord['fate']): void {
     if (this.tap === undefined) return;
     try {
-      this.tap({ dir: this.name, index: this.index, length: data.length, fate, at: performance.now(), firstByte: data[0] ?? 0 });
+      const rec: TapRecord = { dir: this.name, index: this.index, length: data.length, fate, at: performance.now(), firstByte: data[0] ?? 0 };
+      if (data.length >= 5 && (data[0]! & 0x80) !== 0) rec.version = data.readUInt32BE(1);
+      this.tap(rec);
     } catch {
       /* a failing tap must not break the relay */
     }
