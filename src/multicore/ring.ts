@@ -233,6 +233,11 @@ export class RingProducer {
     this.head = Atomics.load(v.i32, I_HEAD);
   }
 
+  /** True while the consumer has said it sleeps (the next publish() will notify it). */
+  get consumerAsleep(): boolean {
+    return Atomics.load(this.i32, I_SLEEP) !== 0;
+  }
+
   /**
    * The slot to write next, or −1 when the ring is full (counted as a drop; the caller moves on —
    * the main thread's RX side). Repeated calls without commit() return the same slot.

@@ -301,9 +301,15 @@ for (const mode of ['ring-async', 'ring-blocking'] as const) {
 
   test.serial(`across a worker_thread (${mode}): a sleeping consumer is woken by notify`, async (t) => {
     const e = startEcho(mode);
-    // Let the worker go to sleep.
-    await new Promise((r) => setTimeout(r, 100));
+    // Wait (bounded) until the worker has said it sleeps: a fixed delay is not enough on a loaded
+    // machine, where the worker may still be starting up.
+    const asleep = async (): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!e.toWorker.consumerAsleep && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
     for (let i = 0; i < 5; i++) {
+      await asleep();
+      t.true(e.toWorker.consumerAsleep, 'the worker went to sleep');
       const before = e.toWorker.counters().notifies;
       t.true(e.toWorker.push(bytes(32, i), SlotKind.Datagram, 4, undefined, 0, i));
       e.toWorker.publish();
@@ -313,7 +319,6 @@ for (const mode of ['ring-async', 'ring-blocking'] as const) {
       const s = e.fromWorker.take();
       t.is(e.fromWorker.aux(s), i);
       e.fromWorker.releaseTaken();
-      await new Promise((r) => setTimeout(r, 20));
     }
     await stopEcho(e);
     const k = e.toWorker.counters();
