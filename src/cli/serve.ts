@@ -98,7 +98,7 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
       maxStreamsBidi: 256,
       maxStreamData: 2 * 1024 * 1024,
       maxData: 16 * 1024 * 1024,
-      maxDatagramSize: 1350,
+      // Datagrams start at 1200 B and grow to 1452 B by PMTUD once the handshake is confirmed.
     },
     (req, res) => {
       const path = (req.url ?? '/').split('?')[0];

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions, LocalTransportParams } from '../connection/index.js';
 import type { TicketKeyring } from '../tls/session-ticket.js';
-import { QUIC_V1, QUIC_V2, QUIC_V2_DRAFT } from '../connection/index.js';
+import { ETHERNET_MAX_DATAGRAM_SIZE, QUIC_V1, QUIC_V2, QUIC_V2_DRAFT } from '../connection/index.js';
 
 export type PemInput = string | Buffer | Uint8Array;
 
@@ -30,8 +30,15 @@ export interface TransportOptions {
   /** Bounded queue of datagrams waiting to be sent; the oldest is dropped (reported 'lost'). Default 64. */
   datagramQueue?: number;
   congestionControl?: 'cubic' | 'newreno';
-  /** Largest UDP payload we build (default 1200, the QUIC minimum; up to 1452 on common paths). */
+  /** UDP payload size datagrams start at (default 1200, which every QUIC path carries, RFC 9000 §14). */
   maxDatagramSize?: number;
+  /**
+   * DPLPMTUD (RFC 8899, RFC 9000 §14.3): once the handshake is confirmed, probe for larger
+   * datagrams up to this UDP payload size — true (default) = 1452 (a 1500-byte Ethernet MTU less
+   * IPv6 and UDP headers), a number for another ceiling (e.g. 65527 on loopback), false = stay at
+   * maxDatagramSize. Probes are PING + PADDING; a black hole falls back to 1200.
+   */
+  pmtud?: boolean | number;
   /** Key log: a file name, a function taking NSS key log lines, or false. Default $SSLKEYLOGFILE. */
   keylog?: string | ((line: string) => void) | false;
   /** qlog: a directory (one JSON-SEQ file per connection), or false. Default $QLOGDIR. */
@@ -192,6 +199,7 @@ const SHARED_KEYS = [
   'datagramQueue',
   'congestionControl',
   'maxDatagramSize',
+  'pmtud',
   'keylog',
   'qlog',
   'recvBufferSize',
@@ -232,7 +240,8 @@ export interface ResolvedTransport {
   qlog: string | false | undefined;
   recvBufferSize: number | undefined;
   sendBufferSize: number | undefined;
-  maxDatagramSize: number;
+  /** The largest datagram the core may build (maxDatagramSize or the PMTUD ceiling): send slot size. */
+  largestDatagram: number;
 }
 
 function resolveShared(o: Record<string, unknown>, defaultAlpn: string[] | undefined): ResolvedTransport {
@@ -265,6 +274,13 @@ function resolveShared(o: Record<string, unknown>, defaultAlpn: string[] | undef
   }
   const maxDatagramSize = o['maxDatagramSize'] === undefined ? 1200 : checkInt('options.maxDatagramSize', o['maxDatagramSize'], 1200, 65527);
   core.maxDatagramSize = maxDatagramSize;
+  const pm = o['pmtud'] ?? true;
+  let pmtudMax: number;
+  if (pm === true) pmtudMax = Math.max(ETHERNET_MAX_DATAGRAM_SIZE, maxDatagramSize);
+  else if (pm === false) pmtudMax = maxDatagramSize;
+  else if (typeof pm === 'number') pmtudMax = checkInt('options.pmtud', pm, maxDatagramSize, 65527);
+  else throw new TypeError(`options.pmtud: expected a boolean or a UDP payload size, got ${describe(pm)}`);
+  if (pmtudMax > maxDatagramSize) core.pmtud = pmtudMax;
   const keylog = o['keylog'];
   if (keylog !== undefined && keylog !== false && typeof keylog !== 'string' && typeof keylog !== 'function') {
     throw new TypeError(`options.keylog: expected a file name, a function or false, got ${describe(keylog)}`);
@@ -279,7 +295,7 @@ function resolveShared(o: Record<string, unknown>, defaultAlpn: string[] | undef
     qlog: qlog as ResolvedTransport['qlog'],
     recvBufferSize: rb,
     sendBufferSize: sb,
-    maxDatagramSize,
+    largestDatagram: Math.max(maxDatagramSize, pmtudMax),
   };
 }
 

@@ -41,7 +41,7 @@ function connectionFactory(io: ResolvedTransport, vantage: 'client' | 'server', 
 }
 
 function slotSize(io: ResolvedTransport): number {
-  return Math.max(1500, io.maxDatagramSize);
+  return Math.max(1500, io.largestDatagram);
 }
 
 /**

@@ -6,8 +6,13 @@
 // Every run is judged by the downloaded file's sha256 (a fast wrong answer is a failure, not a
 // figure). Mbit/s = 100 MiB × 8 / wall time of the client process (spawn → exit, so process start-up
 // is included for both clients). Median and best of QUIVER_BENCH_RUNS runs (default 3); ratios are to
-// the ngtcp2 pair's median. The Quiver rows print "not available yet" only while
-// dist/src/cli/quiver.js does not exist; once it does, they run and a failure is reported as such.
+// the ngtcp2 pair's median. Beside the rate, the CPU seconds (user + system) each side spent per
+// run (medians): the client's from our own cutime/cstime (it is the only child that exits during a
+// run), the server's from /proc/PID/stat. On a shared, oversubscribed machine the wall-clock rate
+// moves with other load; CPU seconds per 100 MB hardly do, so they show where a change helped.
+// The Quiver rows print "not available yet" only while dist/src/cli/quiver.js does not exist; once
+// it does, they run and a failure is reported as such.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MB, Scope, judgeDownload, judgeFile, makeCert, makeWww, requirePeer, runGtlsClient, startGtlsServer, type CertFiles, type UdpServerProcess, type WwwFile } from '../interop/peers.js';
 import { QUIVER_CLI, quiverCliAvailable, runQuiverGet, startQuiverServe } from '../interop/quiver-cli.js';
@@ -20,6 +25,9 @@ interface Row {
   server: string;
   /** Mbit/s per successful run. */
   rates: number[];
+  /** CPU seconds (user + system) per successful run: client, server. */
+  clientCpu: number[];
+  serverCpu: number[];
   failures: string[];
   note?: string;
 }
@@ -33,6 +41,22 @@ function median(xs: number[]): number {
 }
 
 const mbits = (ms: number) => (SIZE * 8) / (ms / 1000) / 1e6;
+
+/** Linux USER_HZ: /proc times are in 1/100 s on every mainstream architecture. */
+const TICK = 0.01;
+
+/** utime + stime (fields 14, 15) or cutime + cstime (16, 17) of /proc/PID/stat, in seconds; NaN off Linux. */
+function procCpu(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // f[0] is field 3 (state): field n is f[n - 3].
+    const a = children ? 13 : 11;
+    return (Number(f[a]) + Number(f[a + 1])) * TICK;
+  } catch {
+    return NaN;
+  }
+}
 
 export async function run(): Promise<void> {
   const runs = Math.max(1, Number(process.env['QUIVER_BENCH_RUNS'] ?? 3) | 0);
@@ -73,7 +97,7 @@ export async function run(): Promise<void> {
 }
 
 async function measure(client: string, server: string, start: () => Promise<UdpServerProcess>, runner: Runner, runs: number, available: boolean): Promise<Row> {
-  const row: Row = { client, server, rates: [], failures: [] };
+  const row: Row = { client, server, rates: [], clientCpu: [], serverCpu: [], failures: [] };
   if (!available) {
     row.note = `not available yet (${QUIVER_CLI} missing)`;
     return row;
@@ -88,8 +112,16 @@ async function measure(client: string, server: string, start: () => Promise<UdpS
   try {
     for (let i = 0; i < runs; i++) {
       try {
+        const c0 = procCpu('self', true);
+        const s0 = procCpu(srv.pid);
         const r = await runner(srv, i);
-        if (r.ok) row.rates.push(mbits(r.ms));
+        const c1 = procCpu('self', true);
+        const s1 = procCpu(srv.pid);
+        if (r.ok) {
+          row.rates.push(mbits(r.ms));
+          row.clientCpu.push(c1 - c0);
+          row.serverCpu.push(s1 - s0);
+        }
         else row.failures.push(`run ${i + 1}: ${r.reason.split('\n')[0]}`);
       } catch (e) {
         row.failures.push(`run ${i + 1}: ${(e as Error).message.split('\n')[0]}`);
@@ -104,7 +136,7 @@ async function measure(client: string, server: string, start: () => Promise<UdpS
 function print(rows: Row[], runs: number, file: WwwFile, cert: CertFiles): void {
   const ref = rows[0]!.rates.length ? median(rows[0]!.rates) : NaN;
   console.log(`100 MB loopback HTTP/3 download (${file.size} B, sha256 ${file.sha256.slice(0, 16)}…), ${runs} run(s) per pair; certificate: Quiver self-signed P-256 (spki ${cert.spki.slice(0, 12)}…)`);
-  console.log('client       ← server         median Mbit/s   best Mbit/s   vs ngtcp2 pair   runs ok');
+  console.log('client       ← server         median Mbit/s   best Mbit/s   vs ngtcp2 pair   client CPU s   server CPU s   runs ok');
   for (const r of rows) {
     const pair = `${r.client.padEnd(12)} ← ${r.server.padEnd(14)}`;
     if (r.note) {
@@ -118,7 +150,10 @@ function print(rows: Row[], runs: number, file: WwwFile, cert: CertFiles): void 
     const med = median(r.rates);
     const best = Math.max(...r.rates);
     const ratio = Number.isFinite(ref) ? `${(med / ref).toFixed(2)}×` : '-';
-    console.log(`${pair} ${med.toFixed(0).padStart(13)}   ${best.toFixed(0).padStart(11)}   ${ratio.padStart(14)}   ${r.rates.length}/${runs}`);
+    const cpu = (xs: number[]) => (xs.every(Number.isFinite) ? median(xs).toFixed(2) : '-');
+    console.log(
+      `${pair} ${med.toFixed(0).padStart(13)}   ${best.toFixed(0).padStart(11)}   ${ratio.padStart(14)}   ${cpu(r.clientCpu).padStart(12)}   ${cpu(r.serverCpu).padStart(12)}   ${r.rates.length}/${runs}`,
+    );
     for (const f of r.failures) console.log(`    failure: ${f}`);
   }
 }

@@ -70,6 +70,25 @@ test.serial('bidirectional echo of 2 MB keeps every byte (sha256)', async (t) =>
   await srv.close();
 });
 
+for (const [pmtud, large] of [[undefined, true], [false, false]] as const) {
+  test.serial(`datagram size: pmtud ${pmtud === undefined ? 'on by default (up to 1452 B)' : 'off (1200 B)'}`, async (t) => {
+    const srv = await server('127.0.0.1', pmtud === undefined ? {} : { pmtud });
+    srv.on('session', (s: QuicSession) => s.on('stream', (st: QuicStream) => st.pipe(st)));
+    const s = await client(srv);
+    const st = (await s.openStream()) as QuicStream;
+    const data = pattern(3_000_000, 11);
+    const result = drain(st);
+    st.end(data);
+    t.is((await withTimeout(result, 20_000, 'echo')).sha256, sha256(data));
+    const io = srv.stats.io;
+    const avg = io.bytesSent / io.datagramsSent;
+    if (large) t.true(avg > 1350, `average server datagram ${avg.toFixed(0)} B`);
+    else t.true(avg <= 1200, `average server datagram ${avg.toFixed(0)} B`);
+    await s.close();
+    await srv.close();
+  });
+}
+
 test.serial('a slow reader holds the sender back (flow control), then everything arrives', async (t) => {
   const total = 12 * 1024 * 1024;
   const data = pattern(total, 3);
@@ -320,6 +339,8 @@ test('options are validated with TypeError/RangeError naming the option', async 
   await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', session: 'abc' as unknown as Uint8Array }), { instanceOf: TypeError, message: /options\.session/ });
   await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', version: 0x1234 }), { instanceOf: RangeError, message: /options\.version/ });
   await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', probeVersion: 1 }), { instanceOf: RangeError, message: /options\.probeVersion/ });
+  await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', pmtud: 1000 }), { instanceOf: RangeError, message: /options\.pmtud/ });
+  await t.throwsAsync(connect('127.0.0.1:443', { alpn: 'x', pmtud: 'yes' as unknown as boolean }), { instanceOf: TypeError, message: /options\.pmtud/ });
 });
 
 test.serial('probeVersion: the server answers the unknown version with Version Negotiation, the handshake continues in v1', async (t) => {
