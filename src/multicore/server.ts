@@ -350,8 +350,8 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
   if (balance !== 'least-loaded' && balance !== 'hash') throw new TypeError(`options.balance: expected 'least-loaded' or 'hash'`);
   const ringSlots = checkOptionalInt('options.ringSlots', raw['ringSlots'], 2, 65536, 1024);
   if ((ringSlots & (ringSlots - 1)) !== 0) throw new RangeError('options.ringSlots: expected a power of two');
-  const slotPayload = checkOptionalInt('options.slotPayload', raw['slotPayload'], 1200, 65536, Math.max(DEFAULT_SLOT_PAYLOAD, o.maxDatagramSize));
-  if (slotPayload < o.maxDatagramSize) throw new RangeError(`options.slotPayload: must hold options.maxDatagramSize (${o.maxDatagramSize})`);
+  const slotPayload = checkOptionalInt('options.slotPayload', raw['slotPayload'], 1200, 65536, Math.max(DEFAULT_SLOT_PAYLOAD, o.largestDatagram));
+  if (slotPayload < o.largestDatagram) throw new RangeError(`options.slotPayload: must hold the largest datagram (maxDatagramSize or the pmtud ceiling, ${o.largestDatagram})`);
   const cidLength = checkOptionalInt('options.cidLength', raw['cidLength'], 8, 20, 8);
   const batchSize = checkOptionalInt('options.batchSize', raw['batchSize'], 1, 65536, 256);
   const spinTurns = checkOptionalInt('options.spinTurns', raw['spinTurns'], 0, 1000, 1);
