@@ -12,7 +12,7 @@
 // times").
 import { ticketOpen, ticketSeal, TICKET_KEY_LENGTH, TICKET_NONCE_LENGTH, TICKET_TAG_LENGTH } from '../crypto/ticket-aead.js';
 import { MAX_CID_LENGTH } from '../codec/version.js';
-import { Reader, Writer, utf8, BufferUnderflow } from '../util/bytes.js';
+import { Reader, Writer, utf8, BufferUnderflow, equal } from '../util/bytes.js';
 import { fillRandom, type EndpointRandom } from './cid.js';
 
 export const TokenKind = {
@@ -112,7 +112,7 @@ export class AddressTokens {
         if (r.pos !== r.end || odcid.length > MAX_CID_LENGTH || rscid.length > MAX_CID_LENGTH) {
           return { ok: false, kind, failure: 'malformed' };
         }
-        if (!sameBytes(rscid, dcid)) return { ok: false, kind, failure: 'cid-mismatch' };
+        if (!equal(rscid, dcid)) return { ok: false, kind, failure: 'cid-mismatch' };
         return { ok: true, kind: TokenKind.Retry, odcid: odcid.slice(), retrySourceCid: rscid.slice() };
       }
       if (r.pos !== r.end) return { ok: false, kind, failure: 'malformed' };
@@ -189,8 +189,3 @@ function latin1(b: Uint8Array): string {
   return s;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

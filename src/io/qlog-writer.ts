@@ -16,6 +16,7 @@
 // ends without closing its connections. qlog is a debugging aid: leave it off on hot servers.
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { toHex } from '../util/bytes.js';
 
 export interface QlogEventInput {
   /** ms on the connection's clock. */
@@ -48,15 +49,10 @@ export interface QlogWriterOptions {
 
 const RS = '\x1e';
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
-}
 
 /** JSON replacer: byte arrays as hex strings, bigints as numbers when safe (else strings). */
 function replacer(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array) return hex(value);
+  if (value instanceof Uint8Array) return toHex(value);
   if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
   return value;
 }
@@ -87,7 +83,7 @@ export class QlogWriter {
     const dir = o.dir ?? process.env['QLOGDIR'];
     if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('options.dir: expected a directory (or set QLOGDIR)');
     let odcid: string;
-    if (o.odcid instanceof Uint8Array) odcid = hex(o.odcid);
+    if (o.odcid instanceof Uint8Array) odcid = toHex(o.odcid);
     else if (typeof o.odcid === 'string' && /^[0-9a-fA-F]*$/.test(o.odcid) && o.odcid.length % 2 === 0) odcid = o.odcid.toLowerCase();
     else throw new TypeError('options.odcid: expected bytes or a hex string');
     if (o.startTime !== undefined && !Number.isFinite(o.startTime)) throw new RangeError('options.startTime: expected a finite number');

@@ -293,23 +293,23 @@ export class Writer {
   /** QUIC varint in exactly `size` bytes (1, 2, 4 or 8), e.g. a reserved Length field. */
   varintN(v: number, size: number): void {
     if (!(v >= 0 && v <= MAX_SAFE_VARINT) || !Number.isInteger(v)) {
-      throw new RangeError(`varint value out of range: ${v}`);
+      throw new RangeError(`value: a QUIC varint must be an integer in [0, 2^53-1], got ${v}`);
     }
     this.need(size);
     const b = this.buf;
     const p = this.pos;
     switch (size) {
       case 1:
-        if (v >= 0x40) throw new RangeError(`varint ${v} does not fit 1 byte`);
+        if (v >= 0x40) throw new RangeError(`value: varint ${v} does not fit the 1 byte requested by size`);
         b[p] = v;
         break;
       case 2:
-        if (v >= 0x4000) throw new RangeError(`varint ${v} does not fit 2 bytes`);
+        if (v >= 0x4000) throw new RangeError(`value: varint ${v} does not fit the 2 bytes requested by size`);
         b[p] = 0x40 | (v >>> 8);
         b[p + 1] = v;
         break;
       case 4:
-        if (v >= 0x4000_0000) throw new RangeError(`varint ${v} does not fit 4 bytes`);
+        if (v >= 0x4000_0000) throw new RangeError(`value: varint ${v} does not fit the 4 bytes requested by size`);
         this.view.setUint32(p, (0x8000_0000 | v) >>> 0);
         break;
       case 8: {
@@ -319,7 +319,7 @@ export class Writer {
         break;
       }
       default:
-        throw new RangeError(`varint size must be 1, 2, 4 or 8, got ${size}`);
+        throw new RangeError(`size: a varint takes 1, 2, 4 or 8 bytes, got ${size}`);
     }
     this.pos = p + size;
   }
@@ -336,19 +336,19 @@ export class Writer {
   }
 
   u8Bytes(src: Uint8Array): void {
-    if (src.length > 0xff) throw new RangeError(`length ${src.length} does not fit 1 byte`);
+    if (src.length > 0xff) throw new RangeError(`src: length ${src.length} does not fit a 1 byte length prefix`);
     this.u8(src.length);
     this.bytes(src);
   }
 
   u16Bytes(src: Uint8Array): void {
-    if (src.length > 0xffff) throw new RangeError(`length ${src.length} does not fit 2 bytes`);
+    if (src.length > 0xffff) throw new RangeError(`src: length ${src.length} does not fit a 2 byte length prefix`);
     this.u16(src.length);
     this.bytes(src);
   }
 
   u24Bytes(src: Uint8Array): void {
-    if (src.length > 0xffffff) throw new RangeError(`length ${src.length} does not fit 3 bytes`);
+    if (src.length > 0xffffff) throw new RangeError(`src: length ${src.length} does not fit a 3 byte length prefix`);
     this.u24(src.length);
     this.bytes(src);
   }
