@@ -2,15 +2,16 @@
 // `opened` / `closed` promises, openStream(), incoming streams as 'stream' events and an async
 // iterator, datagrams with delivery status (RFC 9221), session tickets and NEW_TOKEN tokens for the
 // next connection. A thin adapter: every protocol decision is the sans-IO connection's; this class
-// turns its events into Node idioms and marks the connection dirty for the UDP driver after each
-// application call.
+// turns its events into Node idioms and marks the connection dirty for its driver after each
+// application call. The driver is a SessionDriver (src/io/session-driver.ts): the UDP driver of a
+// single-threaded server or client, or a shard of the multi-core server in a worker thread.
 import { EventEmitter } from 'node:events';
 import type { Connection, ConnectionEvent, ConnectionStats, PathInfo } from '../connection/index.js';
 import { AsyncQueue } from './async-queue.js';
 import { QuicError, QuicErrorCode, closeError, isCleanClose, sessionClosedError, type CloseInfo } from './errors.js';
 import { checkBool, checkObject, describe } from './options.js';
 import { QuicReceiveStream, QuicSendStream, QuicStream, type AnyQuicStream, type StreamCore, type StreamHost } from './stream.js';
-import type { ConnectionSink, UdpDriver } from './udp-driver.js';
+import type { ConnectionSink, SessionDriver } from './session-driver.js';
 
 export interface SessionInfo {
   /** Negotiated ALPN protocol. */
@@ -28,7 +29,7 @@ export type DatagramStatus = 'acked' | 'lost';
 /** @internal What listen()/connect() hand a new session. */
 export interface SessionInit {
   conn: Connection;
-  driver: UdpDriver<Connection>;
+  driver: SessionDriver<Connection>;
   role: 'client' | 'server';
   /** Close the driver (its socket) when the session ends (client sessions own theirs). */
   ownsDriver: boolean;
@@ -54,7 +55,7 @@ export class QuicSession extends EventEmitter implements StreamHost, ConnectionS
   /** @internal */
   readonly conn: Connection;
   /** @internal */
-  readonly driver: UdpDriver<Connection>;
+  readonly driver: SessionDriver<Connection>;
   readonly servername: string | undefined;
   /** @internal */
   readonly readScratch: Buffer = Buffer.allocUnsafe(READ_SCRATCH);

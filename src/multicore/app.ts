@@ -9,10 +9,13 @@
 // send buffer does not accept stays in the handler until 'stream-writable', and nothing more is
 // read meanwhile, so the peer is flow-controlled instead of the worker buffering without bound.
 import type { Connection, ConnectionEvent } from '../connection/index.js';
+import type { SessionDriver } from '../io/session-driver.js';
 
 export interface ShardAppContext {
   /** This worker's index. */
   readonly worker: number;
+  /** The shard as a SessionDriver: wrap a connection in a QuicSession with it (src/io/session.ts). */
+  readonly driver: SessionDriver<Connection>;
   /** The application acted on a connection outside an event (a timer, a promise): flush it soon. */
   markDirty(conn: Connection): void;
 }

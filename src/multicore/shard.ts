@@ -22,6 +22,7 @@
 import type { Connection, ConnectionEvent, PathInfo, SendInfo } from '../connection/index.js';
 import type { Endpoint, EndpointStats } from '../endpoint/index.js';
 import { DROP_REASONS } from '../endpoint/index.js';
+import type { SessionDriver } from '../io/session-driver.js';
 import { AddressEncoder, AddressFormatter } from './address.js';
 import type { ShardApp, ShardConnectionHandler } from './app.js';
 import { MetricsBlock, WORKER_SCHEMA, type WorkerMetric } from './metrics-block.js';
@@ -96,14 +97,18 @@ function hex(b: Uint8Array): string {
   return s;
 }
 
-export class Shard {
+/**
+ * A Shard is also the SessionDriver of its connections' QuicSessions (src/io/session-driver.ts):
+ * the full Node-level API (streams, HTTP/3) runs in the worker on top of it.
+ */
+export class Shard implements SessionDriver<Connection> {
   readonly index: number;
   readonly endpoint: Endpoint<Connection>;
   readonly metrics: MetricsBlock<WorkerMetric>;
   readonly app: ShardApp;
   private readonly rx: RingConsumer;
   private readonly tx: RingProducer;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly batchSize: number;
   private readonly burst: number;
   private readonly sendBudget: number;
@@ -162,6 +167,7 @@ export class Shard {
     const self = this;
     this.ctx = {
       worker: this.index,
+      driver: this as SessionDriver<Connection>,
       markDirty(conn: Connection): void {
         self.markDirty(conn);
       },
@@ -485,6 +491,20 @@ export class Shard {
     if (this.stopped) return;
     this.dirty.add(conn);
     this.scheduleTurn();
+  }
+
+  /** SessionDriver: stop delivering `conn`'s events (its session ended). */
+  detach(conn: Connection): void {
+    const st = this.conns.get(conn);
+    if (st !== undefined) st.handler = undefined;
+  }
+
+  /** SessionDriver: the worker's loop keeps its thread alive on its own (rings, control port). */
+  ref(_on: boolean): void {}
+
+  /** SessionDriver: a server session never stops the shard (the control plane does). */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   // ------------------------------------------------------------------ the loop
