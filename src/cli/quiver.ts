@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// L7: the `quiver` command (package bin): `quiver serve [DIR]` and `quiver get URL` — see
-// src/cli/args.ts for the options and src/cli/serve.ts / get.ts for what they do.
+// L7: the `quiver` command (package bin): `quiver serve [DIR]`, `quiver get URL` and `quiver load URL`
+// — see src/cli/args.ts / load-args.ts for the options and src/cli/serve.ts / get.ts / load.ts.
 import { readFileSync } from 'node:fs';
 import { parseGet, parseServe, UsageError, USAGE } from './args.js';
 import { banner, startServe } from './serve.js';
 import { runGet } from './get.js';
+import { LOAD_USAGE, parseLoad } from './load-args.js';
+import { runLoad } from './load.js';
 
 function version(): string {
   try {
@@ -18,7 +20,7 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE.replace('\n  quiver --version', `\n${LOAD_USAGE}\n  quiver --version`));
     return cmd === undefined ? 2 : 0;
   }
   if (cmd === '--version' || cmd === '-V') {
@@ -47,6 +49,13 @@ async function main(argv: string[]): Promise<number> {
     const args = parseGet(rest);
     return runGet(args, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
   }
+  if (cmd === 'load') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`Usage:\n${LOAD_USAGE}`);
+      return 0;
+    }
+    return runLoad(parseLoad(rest), { stdout: process.stdout, stderr: process.stderr });
+  }
   throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
 }
 
@@ -58,7 +67,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof UsageError) {
-      process.stderr.write(`quiver: ${e.message}\n\n${USAGE}`);
+      process.stderr.write(`quiver: ${e.message}\n\n${process.argv[2] === 'load' ? `Usage:\n${LOAD_USAGE}` : USAGE}`);
       process.exit(2);
     }
     process.stderr.write(`quiver: ${(e as Error)?.message ?? String(e)}\n`);
