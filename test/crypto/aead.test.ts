@@ -5,6 +5,7 @@ import { NodeAead } from '../../src/crypto/aead-node.js';
 import { NobleAead } from '../../src/crypto/aead-noble.js';
 import {
   JsChaChaHeaderProtection,
+  JsAesHeaderProtection,
   NobleAesHeaderProtection,
   NodeAesHeaderProtection,
   NodeChaChaHeaderProtection,
@@ -33,11 +34,14 @@ for (const Impl of [NodeAead, NobleAead]) {
 test('header protection implementations: argument checks and disposal', (t) => {
   t.throws(() => new NodeAesHeaderProtection('chacha20-poly1305', new Uint8Array(32)), { instanceOf: RangeError });
   t.throws(() => new NobleAesHeaderProtection('aes-128-gcm', new Uint8Array(32)), { instanceOf: RangeError, message: /hpKey/ });
+  t.throws(() => new JsAesHeaderProtection('aes-256-gcm', new Uint8Array(16)), { instanceOf: RangeError, message: /hpKey/ });
+  t.throws(() => new JsAesHeaderProtection('chacha20-poly1305', new Uint8Array(32)), { instanceOf: RangeError });
   t.throws(() => new JsChaChaHeaderProtection('aes-256-gcm', new Uint8Array(32)), { instanceOf: RangeError });
   t.throws(() => new NodeChaChaHeaderProtection('chacha20-poly1305', new Uint8Array(16)), { instanceOf: RangeError });
   for (const hp of [
     new NodeAesHeaderProtection('aes-128-gcm', new Uint8Array(16)),
     new NobleAesHeaderProtection('aes-256-gcm', new Uint8Array(32)),
+    new JsAesHeaderProtection('aes-128-gcm', new Uint8Array(16)),
     new NodeChaChaHeaderProtection('chacha20-poly1305', new Uint8Array(32)),
     new JsChaChaHeaderProtection('chacha20-poly1305', new Uint8Array(32)),
   ]) {
@@ -65,7 +69,7 @@ test('backend selector', (t) => {
   t.is(cryptoBackend('default'), defaultBackend);
   t.throws(() => cryptoBackend('openssl' as 'node'), { instanceOf: RangeError });
   t.true(defaultBackend.createAead('aes-128-gcm', new Uint8Array(16)) instanceof NodeAead);
-  t.true(defaultBackend.createHeaderProtection('aes-128-gcm', new Uint8Array(16)) instanceof NobleAesHeaderProtection);
+  t.true(defaultBackend.createHeaderProtection('aes-128-gcm', new Uint8Array(16)) instanceof JsAesHeaderProtection);
   t.true(defaultBackend.createHeaderProtection('chacha20-poly1305', new Uint8Array(32)) instanceof JsChaChaHeaderProtection);
   t.is(aeadKeyLength('aes-256-gcm'), 32);
 });

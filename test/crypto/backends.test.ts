@@ -4,13 +4,17 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { chacha20 } from '@noble/ciphers/chacha.js';
-import { toHex } from '../../src/util/bytes.js';
+import { createCipheriv } from 'node:crypto';
+import { fromHex, toHex } from '../../src/util/bytes.js';
 import { type AeadAlgorithm } from '../../src/crypto/aead.js';
 import { NodeAead } from '../../src/crypto/aead-node.js';
 import { NobleAead } from '../../src/crypto/aead-noble.js';
 import {
   JsChaChaHeaderProtection,
+  JsAesHeaderProtection,
   NobleAesHeaderProtection,
+  aesEncryptBlock,
+  aesExpandKey,
   NodeAesHeaderProtection,
   NodeChaChaHeaderProtection,
 } from '../../src/crypto/header-protection.js';
@@ -76,6 +80,60 @@ for (const alg of ALGS) {
     }
   });
 }
+
+// FIPS 197 Appendix C.1 (AES-128) and C.3 (AES-256): the example vectors, all 16 output bytes.
+test('aesEncryptBlock: FIPS 197 App. C.1 and C.3 vectors', (t) => {
+  const pt = fromHex('00112233445566778899aabbccddeeff');
+  const out = new Uint8Array(16);
+  aesEncryptBlock(aesExpandKey(fromHex('000102030405060708090a0b0c0d0e0f')), pt, 0, out, 16);
+  t.is(toHex(out), '69c4e0d86a7b0430d8cdb78070b4c55a');
+  aesEncryptBlock(aesExpandKey(fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f')), pt, 0, out, 16);
+  t.is(toHex(out), '8ea2b7ca516745bfeafc49904b496089');
+  // n < 16 writes only the first n bytes.
+  const part = new Uint8Array(16).fill(0xee);
+  aesEncryptBlock(aesExpandKey(fromHex('000102030405060708090a0b0c0d0e0f')), pt, 0, part, 5);
+  t.is(toHex(part), '69c4e0d86a' + 'ee'.repeat(11));
+  t.throws(() => aesExpandKey(new Uint8Array(24)), { instanceOf: RangeError, message: /key/ });
+});
+
+test('aesEncryptBlock equals OpenSSL AES-ECB on random keys and blocks (128 and 256)', (t) => {
+  for (const alg of ['aes-128-gcm', 'aes-256-gcm'] as const) {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: keyLen(alg), maxLength: keyLen(alg) }), fc.uint8Array({ minLength: 16, maxLength: 16 }), (key, block) => {
+        const ecb = createCipheriv(alg === 'aes-128-gcm' ? 'aes-128-ecb' : 'aes-256-ecb', key, null);
+        ecb.setAutoPadding(false);
+        const want = ecb.update(block);
+        const got = new Uint8Array(16);
+        aesEncryptBlock(aesExpandKey(key), block, 0, got, 16);
+        t.is(toHex(got), toHex(want));
+      }),
+      { numRuns: 300 },
+    );
+  }
+});
+
+test('AES header protection: our 4 KiB-table JS and the node ECB context give identical masks (128 and 256)', (t) => {
+  for (const alg of ['aes-128-gcm', 'aes-256-gcm'] as const) {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: keyLen(alg), maxLength: keyLen(alg) }),
+        fc.uint8Array({ minLength: 16, maxLength: 40 }),
+        fc.nat(),
+        (key, data, off) => {
+          const o = off % (data.length - 15);
+          const a = new NodeAesHeaderProtection(alg, key);
+          const b = new JsAesHeaderProtection(alg, key);
+          const ma = new Uint8Array(5);
+          const mb = new Uint8Array(5);
+          a.mask(data, o, ma);
+          b.mask(data, o, mb);
+          t.is(toHex(ma), toHex(mb));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  }
+});
 
 test('AES header protection: node ECB context and noble expanded key give identical masks (128 and 256)', (t) => {
   for (const alg of ['aes-128-gcm', 'aes-256-gcm'] as const) {
