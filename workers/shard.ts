@@ -3,4 +3,4 @@
 import { workerData } from 'node:worker_threads';
 import { runShardWorker, type ShardWorkerData } from '../src/multicore/shard-worker.js';
 
-runShardWorker(workerData as ShardWorkerData);
+void runShardWorker(workerData as ShardWorkerData);

@@ -1,5 +1,6 @@
 // L7: command-line parsing for `quiver` (node:util parseArgs plus value checks). Every bad value is
 // a UsageError naming the flag; the CLI prints it with the usage text and exits with status 2.
+import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
@@ -21,6 +22,8 @@ export const USAGE = `Usage:
       --retry               validate client addresses with Retry (RFC 9000 §8.1.2)
       --qlog-dir D          write one qlog file per connection into D (default $QLOGDIR)
       --keylog FILE         append TLS secrets for Wireshark (default $SSLKEYLOGFILE)
+      --workers N|auto      worker threads (default 1: single-threaded; auto = available cores);
+                            N > 1: one UDP socket, connections routed by CID to N workers, no 0-RTT
   -q, --quiet               print only the URL line
 
   quiver get URL [options]        fetch URL over HTTP/3 (curl-like)
@@ -57,6 +60,8 @@ export interface ServeArgs {
   qlogDir: string | undefined;
   keylog: string | undefined;
   quiet: boolean;
+  /** Worker threads (1 = the single-threaded server). */
+  workers: number;
 }
 
 export interface GetArgs {
@@ -117,8 +122,16 @@ export function parseServe(argv: string[]): ServeArgs {
     'qlog-dir': { type: 'string' },
     keylog: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
+    workers: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`serve: one directory at most, got ${positionals.length}`);
+  const w = values['workers'] as string | undefined;
+  let workers = 1;
+  if (w === 'auto') workers = availableParallelism();
+  else if (w !== undefined) {
+    if (!/^\d+$/.test(w) || Number(w) < 1 || Number(w) > 256) throw new UsageError(`--workers: expected 1..256 or auto, got ${JSON.stringify(w)}`);
+    workers = Number(w);
+  }
   const v = values as Record<string, string | boolean | undefined>;
   const cert = v['cert'] as string | undefined;
   const key = v['key'] as string | undefined;
@@ -136,6 +149,7 @@ export function parseServe(argv: string[]): ServeArgs {
     qlogDir: v['qlog-dir'] as string | undefined,
     keylog: v['keylog'] as string | undefined,
     quiet: v['quiet'] === true,
+    workers,
   };
 }
 

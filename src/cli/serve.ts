@@ -2,6 +2,14 @@
 // /metrics both over HTTP/3 and over HTTP/1.1 on a TCP port. Without --cert/--key a self-signed
 // EC P-256 certificate for localhost / 127.0.0.1 / ::1 is generated at start; its SPKI pin is
 // printed for Chromium's --ignore-certificate-errors-spki-list.
+//
+// --workers N (N > 1, or 'auto' = available parallelism) runs the multi-core server instead
+// (src/multicore, DESIGN §3): this thread owns the UDP socket and routes datagrams by connection ID
+// to N worker threads, each running the same site (src/cli/serve-site.ts) over its own connections.
+// The certificate is made (or read) once here and handed to every worker; /metrics over TCP is
+// served from this thread, over HTTP/3 by whichever worker the scraper's connection landed on.
+// Differences: one socket (one address family: 'localhost' binds 127.0.0.1) and no 0-RTT (replay
+// protection is per worker).
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -9,22 +17,28 @@ import { generateSelfSigned } from '../pki/self-signed.js';
 import { pemDecode } from '../pki/pem.js';
 import { parseCertificate } from '../pki/x509.js';
 import { createServer, type Http3Server } from '../server/http3-server.js';
-import type { Http3IncomingMessage } from '../server/incoming-message.js';
-import type { Http3ServerResponse } from '../server/server-response.js';
-import { staticHandler } from '../server/static.js';
+import type { AddressInfo } from '../io/quic.js';
 import { QuiverMetrics } from '../metrics/quiver-metrics.js';
 import { serveMetrics, type MetricsServer } from '../metrics/http-exporter.js';
-import { demoFiles } from './demo-site.js';
+import { listenMulticore, type MulticoreServer } from '../multicore/server.js';
+import { siteListener } from './serve-site.js';
 import { UsageError, type ServeArgs } from './args.js';
 
 export interface ServeHandle {
-  server: Http3Server;
+  /** The single-threaded server (--workers 1, the default). */
+  server: Http3Server | undefined;
+  /** The multi-core server (--workers N > 1). */
+  multicore: MulticoreServer | undefined;
+  /** Worker threads (1: the single-threaded server). */
+  workers: number;
   metrics: QuiverMetrics;
   metricsServer: MetricsServer | undefined;
   /** https://host:port/ */
   url: string;
   /** base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
   spkiPin: string;
+  /** Bound UDP addresses. */
+  addresses(): AddressInfo[];
   close(): Promise<void>;
 }
 
@@ -39,16 +53,6 @@ export function spkiPinOf(certPem: string): string {
 function urlHost(host: string): string {
   if (host === '::' || host === '0.0.0.0') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-/** Echo the request body back (quic-go's example server does the same), for upload tests. */
-function echo(req: Http3IncomingMessage, res: Http3ServerResponse): void {
-  res.statusCode = 200;
-  res.setHeader('content-type', (req.headers['content-type'] as string | undefined) ?? 'application/octet-stream');
-  const len = req.headers['content-length'];
-  if (typeof len === 'string' && /^\d+$/.test(len)) res.setHeader('content-length', len);
-  req.pipe(res);
-  req.once('error', () => res.destroy());
 }
 
 export async function startServe(args: ServeArgs): Promise<ServeHandle> {
@@ -80,53 +84,45 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
     }
     if (!ok) throw new UsageError(`serve: not a directory: ${args.dir}`);
   }
-  const files = root === undefined ? demoFiles() : undefined;
-  const serveStatic = staticHandler(root === undefined ? { files: files! } : { root });
-  const metrics = new QuiverMetrics();
-  const server = createServer(
-    {
-      cert: certPem,
-      key: keyPem,
-      host: args.host,
-      port: args.port,
-      retry: args.retry,
-      ...(args.qlogDir !== undefined ? { qlog: args.qlogDir } : {}),
-      ...(args.keylog !== undefined ? { keylog: args.keylog } : {}),
-      // Resumption with 0-RTT (RFC 9001 §4.6; single-use tickets bound the replay window).
-      enableEarlyData: true,
-      idleTimeout: 30_000,
-      maxStreamsBidi: 256,
-      maxStreamData: 2 * 1024 * 1024,
-      maxData: 16 * 1024 * 1024,
-      // Datagrams start at 1200 B and grow to 1452 B by PMTUD once the handshake is confirmed.
-    },
-    (req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/echo' && (req.method === 'POST' || req.method === 'PUT')) return echo(req, res);
-      if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-        req.resume();
-        metrics.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': metrics.contentType });
-            res.end(req.method === 'HEAD' ? undefined : text);
-          },
-          () => {
-            res.statusCode = 500;
-            res.end();
-          },
-        );
-        return;
-      }
-      serveStatic(req, res).catch(() => {
-        if (!res.headersSent) {
-          res.statusCode = 500;
-          res.end();
-        } else res.destroy();
-      });
-    },
-  );
-  metrics.watchHttp(server);
-  await server.listen();
+  const transport = {
+    cert: certPem,
+    key: keyPem,
+    host: args.host,
+    port: args.port,
+    retry: args.retry,
+    ...(args.qlogDir !== undefined ? { qlog: args.qlogDir } : {}),
+    ...(args.keylog !== undefined ? { keylog: args.keylog } : {}),
+    idleTimeout: 30_000,
+    maxStreamsBidi: 256,
+    maxStreamData: 2 * 1024 * 1024,
+    maxData: 16 * 1024 * 1024,
+    // Datagrams start at 1200 B and grow to 1452 B by PMTUD once the handshake is confirmed.
+  };
+  let server: Http3Server | undefined;
+  let multicore: MulticoreServer | undefined;
+  let metrics: QuiverMetrics;
+  if (args.workers > 1) {
+    multicore = await listenMulticore({
+      ...transport,
+      workers: args.workers,
+      app: { module: 'static', options: root === undefined ? {} : { root } },
+    });
+    metrics = multicore.prometheus;
+  } else {
+    metrics = new QuiverMetrics();
+    const m = metrics;
+    server = createServer(
+      {
+        ...transport,
+        // Resumption with 0-RTT (RFC 9001 §4.6; single-use tickets bound the replay window).
+        enableEarlyData: true,
+      },
+      siteListener(root === undefined ? {} : { root }, async () => ({ contentType: m.contentType, text: await m.metrics() })),
+    );
+    metrics.watchHttp(server);
+    await server.listen();
+  }
+  const addresses = (): AddressInfo[] => (multicore !== undefined ? [multicore.address()] : server!.addresses());
   let metricsServer: MetricsServer | undefined;
   if (args.metricsPort !== null) {
     const metricsHost = args.host === 'localhost' ? '127.0.0.1' : args.host;
@@ -137,24 +133,27 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
       process.stderr.write(`quiver: no TCP metrics listener on ${metricsHost}:${args.metricsPort} (${(e as Error).message}); /metrics stays available over HTTP/3\n`);
     }
   }
-  const port = server.address().port;
+  const port = addresses()[0]!.port;
   const url = `https://${urlHost(args.host)}:${port}/`;
   return {
     server,
+    multicore,
+    workers: multicore?.workers ?? 1,
     metrics,
     metricsServer,
     url,
     spkiPin,
+    addresses,
     close: async () => {
-      await Promise.all([server.close({ timeout: 1000 }), metricsServer?.close()]);
+      await Promise.all([server?.close({ timeout: 1000 }), multicore?.close({ timeout: 1000 }), metricsServer?.close()]);
     },
   };
 }
 
 /** The banner `quiver serve` prints. */
 export function banner(h: ServeHandle, args: ServeArgs): string[] {
-  const addrs = h.server.addresses().map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`));
-  const port = h.server.address().port;
+  const addrs = h.addresses().map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`));
+  const port = h.addresses()[0]!.port;
   const what = args.dir === undefined ? 'the built-in demo site' : resolve(args.dir);
   const lines = [
     `quiver: serving ${what} over HTTP/3 (QUIC v1/v2, TLS 1.3)`,
@@ -165,6 +164,7 @@ export function banner(h: ServeHandle, args: ServeArgs): string[] {
     `  chromium:  chromium --origin-to-force-quic-on=localhost:${port} --ignore-certificate-errors-spki-list=${h.spkiPin} https://localhost:${port}/`,
     `  upload:    POST/PUT ${h.url}echo echoes the body`,
   ];
+  if (h.multicore !== undefined) lines.push(`  workers:   ${h.workers} threads (one UDP socket in the main thread, connections routed by CID; no 0-RTT)`);
   if (h.metricsServer !== undefined) {
     const a = h.metricsServer.address;
     lines.push(`  metrics:   http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics (and ${h.url}metrics over HTTP/3)`);

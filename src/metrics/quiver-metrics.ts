@@ -3,11 +3,51 @@
 // counters (datagrams, bytes, drops by reason, Retry/VN/reset), the driver's send errors, live
 // connections' statistics — and records per-connection outcomes as sessions end (closes by reason,
 // handshake durations, RTT, loss). Names are what dashboards/*.json query; a test keeps them in sync.
+//
+// A multi-core server (src/multicore, watchMulticore) is read from its SharedArrayBuffer metrics
+// blocks at scrape time: the same quiver_* families with one series per worker (`worker` label;
+// sum() over them gives the server), plus quiver_router_* (the main thread's routing and drops)
+// and quiver_worker_* (loop health). Before a scrape the workers are asked to bring their blocks up
+// to date (live connections' totals); the whole scrape then reads one consistent snapshot.
 import client from 'prom-client';
 import type { QuicServer } from '../io/quic.js';
 import type { QuicSession } from '../io/session.js';
 import type { Http3Server } from '../server/http3-server.js';
 import { DROP_REASONS } from '../endpoint/index.js';
+import { monotonicNow } from '../io/clock.js';
+import { CLOSE_KINDS, HANDSHAKE_BUCKETS, type WorkerMetric } from '../multicore/metrics-block.js';
+import type { MulticoreMetrics } from '../multicore/server.js';
+
+/** What watchMulticore() reads: MulticoreServer satisfies it. */
+export interface MulticoreSource {
+  metrics(): MulticoreMetrics;
+  /** Ask the workers to update their blocks (bounded wait). */
+  refreshMetrics?(timeoutMs?: number): Promise<void>;
+}
+
+type WorkerValues = Record<WorkerMetric, number>;
+
+/** Router drop reasons served as quiver_router_dropped_total{reason}. */
+const ROUTER_DROPS = [
+  'empty',
+  'bad_header',
+  'unroutable',
+  'unknown_long',
+  'initial_too_small',
+  'dcid_too_short',
+  'unknown_version_small',
+  'version_negotiation',
+  'rx_ring_full',
+  'oversize',
+  'bad_address',
+  'no_worker',
+] as const;
+const ROUTED_KINDS = ['short', 'long_cid', 'table', 'new', 'stateless'] as const;
+
+interface HistogramInternals {
+  hashMap: Record<string, { labels: Record<string, string>; bucketValues: Record<number, number>; sum: number; count: number }>;
+  zero(labels: Record<string, string>): void;
+}
 
 export const METRIC_PREFIX = 'quiver_';
 
@@ -40,6 +80,11 @@ export class QuiverMetrics {
   private readonly rtt: client.Summary<string>;
   private readonly closed: client.Counter<'reason'>;
   private readonly handshakeFailures: client.Counter<string>;
+  private multicore: MulticoreSource | undefined;
+  /** The multicore snapshot of the scrape in progress. */
+  private snap: MulticoreMetrics | undefined;
+  /** Last value exported per counter series fed from absolute worker totals (inc by the difference). */
+  private readonly exported = new Map<string, number>();
 
   constructor(options: QuiverMetricsOptions = {}) {
     this.registry = options.registry ?? new client.Registry();
@@ -51,14 +96,24 @@ export class QuiverMetrics {
       for (const s of self.servers) n += pick(s.stats);
       return n;
     };
-    const counterFrom = (name: string, help: string, read: () => number): void => {
+    /** Single-threaded servers' unlabelled sample (absent when only a multi-core server is watched). */
+    const plain = (): boolean => self.servers.size > 0 || self.multicore === undefined;
+    /** Every worker's values (multi-core), with its `worker` label value. */
+    const workers = (f: (w: WorkerValues, worker: string) => void): void => {
+      const m = self.current();
+      if (m === undefined) return;
+      m.workers.perBlock.forEach((w, i) => f(w, String(i)));
+    };
+    const counterFrom = (name: string, help: string, read: () => number, field?: WorkerMetric): void => {
       new client.Counter({
         name,
         help,
+        labelNames: ['worker'],
         registers,
         collect() {
           this.reset();
-          this.inc(read());
+          if (plain()) this.inc(read());
+          if (field !== undefined) workers((w, worker) => this.labels({ worker }).inc(w[field]));
         },
       });
     };
@@ -66,24 +121,58 @@ export class QuiverMetrics {
     new client.Gauge({
       name: `${p}connections_active`,
       help: 'QUIC connections currently open (handshaking, established or closing)',
+      labelNames: ['worker'],
       registers,
       collect() {
-        this.set(endpointStat((s) => s.endpoint.connectionsActive));
+        this.reset();
+        if (plain()) this.set(endpointStat((s) => s.endpoint.connectionsActive));
+        workers((w, worker) => this.labels({ worker }).set(w.connections_active));
       },
     });
-    counterFrom(`${p}connections_accepted_total`, 'Server connections created from client Initials', () => endpointStat((s) => s.endpoint.connectionsAccepted));
+    counterFrom(`${p}connections_accepted_total`, 'Server connections created from client Initials', () => endpointStat((s) => s.endpoint.connectionsAccepted), 'connections_accepted');
     this.closed = new client.Counter({
       name: `${p}connections_closed_total`,
       help: 'Connections that ended, by reason (transport, application, idle, reset, version, local; _error suffix when not clean)',
-      labelNames: ['reason'],
+      labelNames: ['reason', 'worker'],
       registers,
+      collect() {
+        workers((w, worker) => {
+          for (const k of CLOSE_KINDS) {
+            self.incTo(this, { reason: k, worker }, w[`closed_${k}`]);
+            self.incTo(this, { reason: `${k}_error`, worker }, w[`closed_${k}_error`]);
+          }
+        });
+      },
     });
-    this.handshakeFailures = new client.Counter({ name: `${p}handshake_failures_total`, help: 'Connections that ended before the handshake completed', registers });
+    this.handshakeFailures = new client.Counter({
+      name: `${p}handshake_failures_total`,
+      help: 'Connections that ended before the handshake completed',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        workers((w, worker) => self.incTo(this, { worker }, w.handshakes_failed));
+      },
+    });
     this.handshake = new client.Histogram({
       name: `${p}handshake_duration_seconds`,
       help: 'Time from the first packet to handshake completion (server side)',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: [...HANDSHAKE_BUCKETS],
+      labelNames: ['worker'],
       registers,
+      collect() {
+        // Workers count per bucket in their blocks; the series is set from those counts (prom-client
+        // has no public setter for a histogram's buckets, so its per-series record is filled in).
+        const h = this as unknown as HistogramInternals;
+        workers((w, worker) => {
+          const labels = { worker };
+          h.zero(labels);
+          const entry = Object.values(h.hashMap).find((e) => e.labels['worker'] === worker);
+          if (entry === undefined) return;
+          HANDSHAKE_BUCKETS.forEach((b, i) => (entry.bucketValues[b] = w[`handshake_bucket_${i}`]));
+          entry.sum = w.handshake_seconds_sum;
+          entry.count = w.handshake_count;
+        });
+      },
     });
     this.rtt = new client.Summary({
       name: `${p}rtt_seconds`,
@@ -93,65 +182,94 @@ export class QuiverMetrics {
       ageBuckets: 5,
       registers,
     });
-    counterFrom(`${p}datagrams_received_total`, 'UDP datagrams received', () => endpointStat((s) => s.endpoint.datagramsReceived));
-    counterFrom(`${p}bytes_received_total`, 'UDP payload bytes received', () => endpointStat((s) => s.endpoint.bytesReceived));
-    counterFrom(`${p}datagrams_sent_total`, 'UDP datagrams sent', () => endpointStat((s) => s.io.datagramsSent));
-    counterFrom(`${p}bytes_sent_total`, 'UDP payload bytes sent', () => endpointStat((s) => s.io.bytesSent));
-    counterFrom(`${p}send_errors_total`, 'UDP sends the kernel refused (ENOBUFS, EHOSTUNREACH, …)', () => endpointStat((s) => s.io.sendErrors));
+    counterFrom(`${p}datagrams_received_total`, 'UDP datagrams received', () => endpointStat((s) => s.endpoint.datagramsReceived), 'datagrams_received');
+    counterFrom(`${p}bytes_received_total`, 'UDP payload bytes received', () => endpointStat((s) => s.endpoint.bytesReceived), 'bytes_received');
+    counterFrom(`${p}datagrams_sent_total`, 'UDP datagrams sent', () => endpointStat((s) => s.io.datagramsSent), 'datagrams_sent');
+    counterFrom(`${p}bytes_sent_total`, 'UDP payload bytes sent', () => endpointStat((s) => s.io.bytesSent), 'bytes_sent');
     new client.Counter({
-      name: `${p}datagrams_dropped_total`,
-      help: 'Received datagrams the endpoint dropped before any connection, by reason',
-      labelNames: ['reason'],
+      name: `${p}send_errors_total`,
+      help: 'UDP sends the kernel refused (ENOBUFS, EHOSTUNREACH, …)',
       registers,
       collect() {
         this.reset();
-        for (const r of DROP_REASONS) this.labels(r).inc(endpointStat((s) => s.endpoint.dropped[r]));
+        // Multi-core: the main thread owns the socket, so its router counts these.
+        this.inc(endpointStat((s) => s.io.sendErrors) + (self.current()?.router.send_errors ?? 0));
       },
     });
-    counterFrom(`${p}retry_sent_total`, 'Retry packets sent (RFC 9000 §8.1.2)', () => endpointStat((s) => s.endpoint.retrySent));
-    counterFrom(`${p}version_negotiation_sent_total`, 'Version Negotiation packets sent (RFC 9000 §6)', () => endpointStat((s) => s.endpoint.versionNegotiationSent));
-    counterFrom(`${p}stateless_reset_sent_total`, 'Stateless resets sent (RFC 9000 §10.3)', () => endpointStat((s) => s.endpoint.statelessResetSent));
+    new client.Counter({
+      name: `${p}datagrams_dropped_total`,
+      help: 'Received datagrams the endpoint dropped before any connection, by reason',
+      labelNames: ['reason', 'worker'],
+      registers,
+      collect() {
+        this.reset();
+        if (plain()) for (const r of DROP_REASONS) this.labels({ reason: r }).inc(endpointStat((s) => s.endpoint.dropped[r]));
+        workers((w, worker) => {
+          for (const r of DROP_REASONS) this.labels({ reason: r, worker }).inc(w[`dropped_${r}`]);
+        });
+      },
+    });
+    counterFrom(`${p}retry_sent_total`, 'Retry packets sent (RFC 9000 §8.1.2)', () => endpointStat((s) => s.endpoint.retrySent), 'retry_sent');
+    counterFrom(`${p}version_negotiation_sent_total`, 'Version Negotiation packets sent (RFC 9000 §6)', () => endpointStat((s) => s.endpoint.versionNegotiationSent), 'version_negotiation_sent');
+    counterFrom(`${p}stateless_reset_sent_total`, 'Stateless resets sent (RFC 9000 §10.3)', () => endpointStat((s) => s.endpoint.statelessResetSent), 'stateless_reset_sent');
     const sumLive = (pick: (t: Totals) => number): number => {
       let n = pick(self.closedTotals);
       for (const s of self.live) n += pick(totalsOf(s));
       return n;
     };
-    counterFrom(`${p}packets_sent_total`, 'QUIC packets sent by all connections', () => sumLive((t) => t.packetsSent));
-    counterFrom(`${p}packets_received_total`, 'QUIC packets received by all connections', () => sumLive((t) => t.packetsReceived));
-    counterFrom(`${p}packets_lost_total`, 'QUIC packets declared lost (RFC 9002 §6.1)', () => sumLive((t) => t.packetsLost));
+    counterFrom(`${p}packets_sent_total`, 'QUIC packets sent by all connections', () => sumLive((t) => t.packetsSent), 'packets_sent');
+    counterFrom(`${p}packets_received_total`, 'QUIC packets received by all connections', () => sumLive((t) => t.packetsReceived), 'packets_received');
+    counterFrom(`${p}packets_lost_total`, 'QUIC packets declared lost (RFC 9002 §6.1)', () => sumLive((t) => t.packetsLost), 'packets_lost');
     new client.Counter({
       name: `${p}streams_opened_total`,
       help: 'QUIC streams opened, by initiator',
-      labelNames: ['initiator'],
+      labelNames: ['initiator', 'worker'],
       registers,
       collect() {
         this.reset();
-        this.labels('local').inc(sumLive((t) => t.streamsLocal));
-        this.labels('remote').inc(sumLive((t) => t.streamsRemote));
+        if (plain()) {
+          this.labels({ initiator: 'local' }).inc(sumLive((t) => t.streamsLocal));
+          this.labels({ initiator: 'remote' }).inc(sumLive((t) => t.streamsRemote));
+        }
+        workers((w, worker) => {
+          this.labels({ initiator: 'local', worker }).inc(w.streams_opened_local);
+          this.labels({ initiator: 'remote', worker }).inc(w.streams_opened_remote);
+        });
       },
     });
+    const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
     new client.Counter({
       name: `${p}http_requests_total`,
       help: 'HTTP/3 requests answered, by status class',
-      labelNames: ['status_class'],
+      labelNames: ['status_class', 'worker'],
       registers,
       collect() {
         this.reset();
-        for (const cls of ['1xx', '2xx', '3xx', '4xx', '5xx']) {
-          let n = 0;
-          for (const h of self.httpServers) n += h.stats.responses[cls] ?? 0;
-          this.labels(cls).inc(n);
+        if (plain()) {
+          for (const cls of CLASSES) {
+            let n = 0;
+            for (const h of self.httpServers) n += h.stats.responses[cls] ?? 0;
+            this.labels({ status_class: cls }).inc(n);
+          }
         }
+        workers((w, worker) => {
+          for (const cls of CLASSES) this.labels({ status_class: cls, worker }).inc(w[`http_responses_${cls}`]);
+        });
       },
     });
     new client.Gauge({
       name: `${p}http_requests_active`,
       help: 'HTTP/3 requests in progress',
+      labelNames: ['worker'],
       registers,
       collect() {
-        let n = 0;
-        for (const h of self.httpServers) n += h.stats.activeRequests;
-        this.set(n);
+        this.reset();
+        if (plain()) {
+          let n = 0;
+          for (const h of self.httpServers) n += h.stats.activeRequests;
+          this.set(n);
+        }
+        workers((w, worker) => this.labels({ worker }).set(w.http_requests_active));
       },
     });
     if (options.processMetrics ?? true) client.collectDefaultMetrics({ register: this.registry });
@@ -186,7 +304,7 @@ export class QuiverMetrics {
       c.streamsLocal += t.streamsLocal;
       c.streamsRemote += t.streamsRemote;
       const kind = s.conn.error?.kind ?? 'local';
-      this.closed.labels(err === undefined ? kind : `${kind}_error`).inc();
+      this.closed.labels({ reason: err === undefined ? kind : `${kind}_error` }).inc();
       if (s.handshake === null) this.handshakeFailures.inc();
       else {
         const rtt = s.stats.rtt.smoothed;
@@ -195,9 +313,125 @@ export class QuiverMetrics {
     });
   }
 
+  /**
+   * Serve a multi-core server's counters (src/multicore MulticoreServer): per-worker series of the
+   * quiver_* families and the quiver_router_* / quiver_worker_* families.
+   */
+  watchMulticore(source: MulticoreSource): void {
+    if (this.multicore !== undefined) {
+      if (this.multicore === source) return;
+      throw new Error('watchMulticore: this registry already reads a multi-core server');
+    }
+    this.multicore = source;
+    const registers = [this.registry];
+    const p = METRIC_PREFIX;
+    const self = this;
+    const router = (f: (r: MulticoreMetrics['router']) => void): void => {
+      const m = self.current();
+      if (m !== undefined) f(m.router);
+    };
+    const perWorker = (name: string, help: string, field: WorkerMetric): void => {
+      new client.Counter({
+        name,
+        help,
+        labelNames: ['worker'],
+        registers,
+        collect() {
+          this.reset();
+          const m = self.current();
+          m?.workers.perBlock.forEach((w, i) => this.labels({ worker: String(i) }).inc(w[field]));
+        },
+      });
+    };
+    new client.Counter({
+      name: `${p}router_routed_total`,
+      help: 'Datagrams the main thread routed to a worker, by how (short: CID index; long_cid: our CID in a long header; table: client DCID table; new: new connection assigned; stateless: hash without an entry)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        router((r) => {
+          for (const k of ROUTED_KINDS) this.labels({ kind: k }).inc(r[`routed_${k}`]);
+        });
+      },
+    });
+    new client.Counter({
+      name: `${p}router_dropped_total`,
+      help: 'Datagrams the main thread dropped before any worker, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        router((r) => {
+          for (const k of ROUTER_DROPS) this.labels({ reason: k }).inc(r[`dropped_${k}`]);
+        });
+      },
+    });
+    new client.Gauge({
+      name: `${p}router_table_entries`,
+      help: 'Client-chosen DCIDs the router maps to workers (connections still in their handshake)',
+      registers,
+      collect() {
+        router((r) => this.set(r.table_entries));
+      },
+    });
+    new client.Gauge({
+      name: `${p}worker_up`,
+      help: 'Worker thread running (1) or exited (0)',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        self.current()?.alive.forEach((a, i) => this.labels({ worker: String(i) }).set(a ? 1 : 0));
+      },
+    });
+    new client.Gauge({
+      name: `${p}worker_heartbeat_age_seconds`,
+      help: "Time since the worker's last loop turn (it sleeps when idle: a large value alone is not a fault)",
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        const now = monotonicNow();
+        self.current()?.workers.perBlock.forEach((w, i) => this.labels({ worker: String(i) }).set(w.heartbeat_ms > 0 ? Math.max(0, now - w.heartbeat_ms) / 1000 : 0));
+      },
+    });
+    perWorker(`${p}worker_rx_batches_total`, 'RX ring batches a worker drained (datagrams_received / rx_batches = batch size)', 'rx_batches');
+    perWorker(`${p}worker_tx_ring_full_total`, 'Times a worker found its TX ring full and deferred sending (nothing is lost)', 'tx_ring_full');
+    perWorker(`${p}worker_wakeups_total`, 'Times a worker woke from sleeping on its RX ring', 'wakeups');
+    perWorker(`${p}worker_core_errors_total`, 'Exceptions from the protocol core caught by a worker (bugs; the datagram or event is dropped)', 'core_errors');
+  }
+
+  /** The multi-core snapshot for this scrape (taken once per metrics() call). */
+  private current(): MulticoreMetrics | undefined {
+    if (this.multicore === undefined) return undefined;
+    return this.snap ?? this.multicore.metrics();
+  }
+
+  /** Feed a counter series from an absolute total (counters only grow: a smaller total is ignored). */
+  private incTo(counter: client.Counter<string>, labels: Record<string, string>, total: number): void {
+    const key = `${(counter as unknown as { name: string }).name}${JSON.stringify(labels)}`;
+    const last = this.exported.get(key) ?? 0;
+    if (total > last) {
+      counter.labels(labels).inc(total - last);
+      this.exported.set(key, total);
+    } else if (!this.exported.has(key)) {
+      counter.labels(labels).inc(0);
+      this.exported.set(key, 0);
+    }
+  }
+
   /** Prometheus text exposition. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    const mc = this.multicore;
+    if (mc === undefined) return this.registry.metrics();
+    await mc.refreshMetrics?.();
+    this.snap = mc.metrics();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.snap = undefined;
+    }
   }
 
   get contentType(): string {

@@ -33,6 +33,15 @@ export function defineSchema<N extends string>(id: number, names: readonly N[]):
 /** Endpoint drop reasons as worker fields (`dropped_<reason>`), in DROP_REASONS order. */
 const ENDPOINT_DROPS = DROP_REASONS.map((r) => `dropped_${r}` as const);
 
+/** Handshake duration histogram bounds in seconds (the quiver_handshake_duration_seconds buckets). */
+export const HANDSHAKE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+/** CloseInfo kinds (src/io/errors.ts) counted per worker as closed_<kind> and closed_<kind>_error. */
+export const CLOSE_KINDS = ['transport', 'application', 'idle', 'reset', 'version', 'local'] as const;
+export type CloseKind = (typeof CLOSE_KINDS)[number];
+const CLOSE_FIELDS = CLOSE_KINDS.flatMap((k) => [`closed_${k}` as const, `closed_${k}_error` as const]);
+/** Non-cumulative bucket counts: bucket i counts durations in (bound[i-1], bound[i]]; the last one > 5 s. */
+const HANDSHAKE_FIELDS = [...HANDSHAKE_BUCKETS.map((_, i) => `handshake_bucket_${i}` as `handshake_bucket_${number}`), 'handshake_bucket_inf' as const];
+
 /** What each shard worker counts (written only by that worker). */
 export const WORKER_SCHEMA = defineSchema(1, [
   'datagrams_received',
@@ -66,6 +75,24 @@ export const WORKER_SCHEMA = defineSchema(1, [
   /** Last loop turn, ms since the epoch (liveness). */
   'heartbeat_ms',
   ...ENDPOINT_DROPS,
+  // Session and HTTP/3 level (apps that run QuicSessions / an Http3Server; src/multicore/worker-metrics.ts).
+  'http_requests',
+  'http_requests_active',
+  'http_responses_1xx',
+  'http_responses_2xx',
+  'http_responses_3xx',
+  'http_responses_4xx',
+  'http_responses_5xx',
+  /** Connection totals: ended connections plus the live ones at the last sync. */
+  'packets_sent',
+  'packets_received',
+  'packets_lost',
+  'streams_opened_local',
+  'streams_opened_remote',
+  ...CLOSE_FIELDS,
+  ...HANDSHAKE_FIELDS,
+  'handshake_seconds_sum',
+  'handshake_count',
 ]);
 export type WorkerMetric = (typeof WORKER_SCHEMA.names)[number];
 

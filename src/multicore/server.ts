@@ -9,32 +9,46 @@
 //   Control slots carry "release this client DCID" for the router's table;
 // - reads the per-worker metrics blocks at scrape time (metrics()), and talks to workers over
 //   comlink only for the control plane (stats(), drain, shutdown).
-// The application runs in the workers ('echo' is built in: src/multicore/app.ts). Sessions are
-// not surfaced to the main thread; that is the job of the HTTP/3 wiring still to come
-// (/work/notes/multicore.md).
+// The application runs in the workers: 'echo' (raw QUIC, src/multicore/app.ts), 'static' (what
+// `quiver serve` serves) or any module whose export gets an Http3Server in each worker
+// (src/multicore/http3-app.ts). Sessions never cross to the main thread. Metrics: the main thread
+// owns one prom-client registry (`prometheus`, src/metrics) that reads every worker's block at
+// scrape time after asking the workers to bring their blocks up to date; a worker asked for
+// /metrics over HTTP/3 asks the main thread for that same text (comlink on a second port), so the
+// answer is identical whichever worker a scraper's connection landed on.
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { wrap, releaseProxy, type Remote } from 'comlink';
+import { expose, wrap, releaseProxy, type Remote } from 'comlink';
 import { secureRandom } from '../crypto/random.js';
 import { TicketKeyring } from '../tls/session-ticket.js';
 import { monotonicNow } from '../io/clock.js';
 import { resolveServerOptions, type ServerOptions } from '../io/options.js';
 import { bindUdpSocket, listenAddresses, type BoundSocket } from '../io/udp-socket.js';
-import { BUILTIN_APPS, type BuiltinApp } from './app.js';
+import { QuiverMetrics } from '../metrics/quiver-metrics.js';
+import { resolveApp, type MulticoreApp } from './http3-app.js';
 import { AddressFormatter, encodeAddress } from './address.js';
 import { WorkerCidCodec } from './cid.js';
 import { MetricsBlock, ROUTER_SCHEMA, WORKER_SCHEMA, collect, type CollectedMetrics, type RouterMetric, type WorkerMetric } from './metrics-block.js';
 import { DEFAULT_SLOT_PAYLOAD, RingConsumer, RingProducer, SlotKind, createRing, type RingCounters } from './ring.js';
 import { Router, type BalancePolicy } from './router.js';
-import type { ShardControl, ShardWorkerData } from './shard-worker.js';
+import type { MainControl, ShardControl, ShardWorkerData } from './shard-worker.js';
 import type { ShardSnapshot } from './shard.js';
 
 export interface MulticoreOptions extends ServerOptions {
   /** Worker threads (default: available parallelism − 1, at least 1; at most 256). */
   workers?: number;
-  /** Application run inside the workers (default 'echo'). */
-  app?: BuiltinApp;
+  /**
+   * Application run inside the workers (default 'echo'): 'echo' (raw QUIC streams echoed),
+   * 'static' (the demo site, /echo, /metrics; { module: 'static', options: { root } } for a
+   * directory), or { module, export?, options? } — a module every worker imports, whose export
+   * (server: Http3Server, context) => void | FetchHandler sets up HTTP/3 handlers.
+   */
+  app?: MulticoreApp;
+  /** HTTP/3 apps: SETTINGS_MAX_FIELD_SECTION_SIZE we accept (default 65536). */
+  maxHeaderSize?: number;
+  /** HTTP/3 apps: QPACK dynamic table capacity we allow the client's encoder (default 16384). */
+  qpackTableCapacity?: number;
   /** How new connections pick a worker (default 'least-loaded'). */
   balance?: BalancePolicy;
   /** Slots per ring, a power of two (default 1024; one RX and one TX ring per worker). */
@@ -67,10 +81,14 @@ const EXTRA_KEYS = [
   'tokenKey',
   'batchSize',
   'spinTurns',
+  'maxHeaderSize',
+  'qpackTableCapacity',
 ];
 
 export interface MulticoreMetrics {
   router: Record<RouterMetric, number>;
+  /** Per worker: its thread is running (false after it exited). */
+  alive: boolean[];
   workers: CollectedMetrics<WorkerMetric>;
   rings: Array<{ rx: RingCounters; tx: RingCounters }>;
 }
@@ -80,6 +98,8 @@ interface WorkerHandle {
   worker: Worker;
   control: Remote<ShardControl>;
   port: import('node:worker_threads').MessagePort;
+  /** Where the worker asks the main thread (metrics text). */
+  mainPort: import('node:worker_threads').MessagePort;
   rx: RingProducer;
   tx: RingConsumer;
   metrics: MetricsBlock<WorkerMetric>;
@@ -120,6 +140,7 @@ export class MulticoreServer extends EventEmitter {
   private publishScheduled = false;
   private readonly sweepTimer: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
+  private registry: QuiverMetrics | undefined;
   private readonly publishCallback = (): void => this.publishRx();
 
   /** @internal Use listenMulticore(). */
@@ -267,9 +288,42 @@ export class MulticoreServer extends EventEmitter {
   metrics(): MulticoreMetrics {
     return {
       router: this.router.metrics.snapshot(),
+      alive: this.handles.map((h) => !h.exited),
       workers: collect(this.handles.map((h) => h.metrics)),
       rings: this.handles.map((h) => ({ rx: h.rx.counters(), tx: h.tx.counters() })),
     };
+  }
+
+  /**
+   * Ask every live worker to bring its metrics block up to date (live connections' totals, HTTP
+   * counters); a worker that does not answer within `timeoutMs` is read as it is.
+   */
+  async refreshMetrics(timeoutMs = 250): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.handles.map((h) => (h.exited ? undefined : h.control.syncMetrics().catch(() => undefined)))),
+      new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * The Prometheus registry of this server (src/metrics, prom-client), made on first use: every
+   * quiver_* family with a `worker` label per worker, plus quiver_router_* and quiver_worker_*.
+   * Serve it with serveMetrics(server.prometheus, port); workers answer /metrics with it too.
+   */
+  get prometheus(): QuiverMetrics {
+    if (this.registry === undefined) {
+      this.registry = new QuiverMetrics();
+      this.registry.watchMulticore(this);
+    }
+    return this.registry;
+  }
+
+  /** @internal A worker asked for /metrics. */
+  async renderMetrics(): Promise<{ contentType: string; text: string }> {
+    const m = this.prometheus;
+    return { contentType: m.contentType, text: await m.metrics() };
   }
 
   /** A snapshot from every worker (comlink: connections, endpoint stats, metrics); null for a worker that exited. */
@@ -321,6 +375,7 @@ export class MulticoreServer extends EventEmitter {
         h.exited = true;
         h.control[releaseProxy]();
         h.port.close();
+        h.mainPort.close();
         await h.worker.terminate();
       }
       await new Promise<void>((resolve) => {
@@ -341,11 +396,17 @@ export class MulticoreServer extends EventEmitter {
  * the connections and the app. Resolves once the socket is bound and every worker answered.
  */
 export async function listenMulticore(options: MulticoreOptions): Promise<MulticoreServer> {
-  const o = resolveServerOptions(options, {}, EXTRA_KEYS);
-  const raw = options as Record<string, unknown>;
+  const raw = (options ?? {}) as Record<string, unknown>;
+  const app = resolveApp(raw['app']);
+  const o = resolveServerOptions(options, app.kind === 'http3' ? { alpn: ['h3'] } : {}, EXTRA_KEYS);
   const workers = checkOptionalInt('options.workers', raw['workers'], 1, 256, Math.max(1, availableParallelism() - 1));
-  const app = raw['app'] ?? 'echo';
-  if (!(BUILTIN_APPS as readonly unknown[]).includes(app)) throw new TypeError(`options.app: expected one of ${BUILTIN_APPS.join(', ')}`);
+  const http3Options: Record<string, unknown> = {};
+  for (const k of ['maxHeaderSize', 'qpackTableCapacity']) {
+    const v = raw[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new TypeError(`options.${k}: expected a non-negative integer`);
+    http3Options[k] = v;
+  }
   const balance = raw['balance'] ?? 'least-loaded';
   if (balance !== 'least-loaded' && balance !== 'hash') throw new TypeError(`options.balance: expected 'least-loaded' or 'hash'`);
   const ringSlots = checkOptionalInt('options.ringSlots', raw['ringSlots'], 2, 65536, 1024);
@@ -392,12 +453,19 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
   }
   const maxConnections = Math.ceil(o.maxConnections / workers);
   const handles: WorkerHandle[] = [];
+  // The server exists only once every worker answered; until then a worker's question waits here.
+  let serverRef: MulticoreServer | undefined;
+  const mainControl: MainControl = {
+    metrics: () => (serverRef === undefined ? Promise.reject(new Error('server starting')) : serverRef.renderMetrics()),
+  };
   const entry = new URL('../../workers/shard.js', import.meta.url);
   try {
     for (let index = 0; index < workers; index++) {
       const rxBuf = createRing(ringSlots, slotPayload);
       const txBuf = createRing(ringSlots, slotPayload);
       const { port1, port2 } = new MessageChannel();
+      const main = new MessageChannel();
+      expose(mainControl, main.port1 as unknown as Parameters<typeof expose>[1]);
       const data: ShardWorkerData = {
         index,
         workers,
@@ -413,17 +481,20 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
         options: workerOptions,
         extraOptionNames: EXTRA_KEYS,
         maxConnections,
-        app: app as BuiltinApp,
+        app,
+        http3Options,
         batchSize,
         spinTurns,
         control: port2,
+        main: main.port2,
       };
-      const worker = new Worker(entry, { workerData: data, transferList: [port2] });
+      const worker = new Worker(entry, { workerData: data, transferList: [port2, main.port2] });
       const handle: WorkerHandle = {
         index,
         worker,
         control: wrap<ShardControl>(port1 as unknown as Parameters<typeof wrap>[0]),
         port: port1,
+        mainPort: main.port1,
         rx: new RingProducer(rxBuf),
         tx: new RingConsumer(txBuf),
         metrics: blocks[index]!,
@@ -436,6 +507,7 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
       worker.on('exit', () => {
         handle.exited = true;
         router.setAccepting(index, false);
+        handle.mainPort.close();
       });
       handles.push(handle);
     }
@@ -457,11 +529,15 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
       ),
     );
   } catch (e) {
-    for (const h of handles) void h.worker.terminate();
+    for (const h of handles) {
+      h.mainPort.close();
+      void h.worker.terminate();
+    }
     bound.socket.close();
     throw e;
   }
   const server = new MulticoreServer(bound, router, handles);
+  serverRef = server;
   for (const h of handles) {
     h.worker.on('error', (err) => {
       if (server.listenerCount('error') > 0) server.emit('error', err);

@@ -8,19 +8,22 @@
 // (stats snapshot, accept/drain, shutdown) with comlink over a MessagePort: a few calls per
 // connection lifetime at most, never per packet (20–240 µs per call, DESIGN §4).
 import type { MessagePort } from 'node:worker_threads';
-import { expose } from 'comlink';
-import type { Connection } from '../connection/index.js';
+import { expose, wrap, type Remote } from 'comlink';
+import { Connection, type ConnectionOptions } from '../connection/index.js';
 import { Endpoint, type ServerConnectionOptions } from '../endpoint/index.js';
 import { secureRandom } from '../crypto/random.js';
 import { TicketKeyring, type TicketKeyMaterial } from '../tls/session-ticket.js';
 import { monotonicNow } from '../io/clock.js';
 import { keyLogSink } from '../io/keylog.js';
 import { resolveServerOptions } from '../io/options.js';
-import { builtinApp, type BuiltinApp } from './app.js';
+import { qlogWriterFor, type QlogWriter } from '../io/qlog-writer.js';
+import { EchoApp, type ShardApp, type ShardConnectionHandler } from './app.js';
 import { WorkerCidCodec } from './cid.js';
+import { HTTP3_CLOSE_CODE, Http3ShardApp, loadAppSetup, type ResolvedApp } from './http3-app.js';
 import { MetricsBlock, WORKER_SCHEMA } from './metrics-block.js';
 import { RingConsumer, RingProducer } from './ring.js';
 import { Shard, type ShardSnapshot } from './shard.js';
+import { WorkerSessionMetrics } from './worker-metrics.js';
 
 /** Everything a shard worker gets in workerData (structured-cloneable; SABs are shared). */
 export interface ShardWorkerData {
@@ -40,17 +43,29 @@ export interface ShardWorkerData {
   /** Option names listenMulticore adds (accepted and ignored by the per-worker validation). */
   extraOptionNames: string[];
   maxConnections: number;
-  app: BuiltinApp;
+  app: ResolvedApp;
+  /** Http3Server options for an HTTP/3 app (maxHeaderSize, qpackTableCapacity). */
+  http3Options: Record<string, unknown>;
   batchSize: number;
   spinTurns: number;
   control: MessagePort;
+  /** The main thread's side of the control plane (worker → main: metrics text). */
+  main: MessagePort;
+}
+
+/** What the main thread answers for workers (comlink, a few calls per scrape at most). */
+export interface MainControl {
+  /** Prometheus text of the whole server. */
+  metrics(): Promise<{ contentType: string; text: string }>;
 }
 
 /** The control plane a shard exposes to the main thread (comlink). */
 export interface ShardControl {
-  /** Resolves once the worker runs; returns its index. */
-  ping(): number;
+  /** Resolves once the worker runs (its app is set up); returns its index. Rejects if the app failed to start. */
+  ping(): Promise<number>;
   stats(): ShardSnapshot;
+  /** Bring the metrics block up to date (live connections' totals, HTTP counters) before a scrape. */
+  syncMetrics(): void;
   /** Stop (false) or resume (true) accepting new connections. */
   setAccepting(on: boolean): void;
   /** Stop accepting, wait until every connection ended or `timeoutMs` passed; returns connections left. */
@@ -60,8 +75,8 @@ export interface ShardControl {
 }
 
 /** Build the worker's Endpoint (the same server assembly as src/io/quic.ts listen()). */
-export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec): Endpoint<Connection> {
-  const o = resolveServerOptions(data.options, {}, data.extraOptionNames);
+export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec, writers?: Map<Connection, QlogWriter>): Endpoint<Connection> {
+  const o = resolveServerOptions(data.options, data.app.kind === 'http3' ? { alpn: ['h3'] } : {}, data.extraOptionNames);
   const server: ServerConnectionOptions = { ...o.core, certificate: o.certificate, privateKey: o.privateKey } as ServerConnectionOptions;
   if (o.ca !== undefined) server.ca = o.ca;
   if (o.requestCert) server.requestClientCertificate = true;
@@ -71,6 +86,18 @@ export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec)
   if (keylog !== undefined) server.keylog = keylog;
   if (o.sessionTickets) server.ticketKeys = new TicketKeyring({ random: secureRandom, keys: data.ticketKeys ?? [] });
   if (o.versions !== undefined) server.versions = o.versions;
+  // qlog: one file per connection, as listen() does (options.qlog directory or $QLOGDIR).
+  const qlog = o.qlog;
+  const factory =
+    writers === undefined
+      ? undefined
+      : (options: ConnectionOptions, now: number): Connection => {
+          const odcid = options.originalDcid ?? options.initialDcid;
+          const writer = odcid === undefined ? undefined : qlogWriterFor(qlog, { vantage: 'server', odcid, startTime: now, referenceTime: now });
+          const conn = new Connection(writer === undefined ? options : { ...options, qlog: writer.sink }, now);
+          if (writer !== undefined) writers.set(conn, writer);
+          return conn;
+        };
   return new Endpoint<Connection>({
     rng: secureRandom,
     server,
@@ -80,7 +107,32 @@ export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec)
     retry: o.retry,
     maxConnections: data.maxConnections,
     ...(o.versions === undefined ? {} : { versions: o.versions }),
+    ...(factory === undefined ? {} : { connectionFactory: factory }),
   });
+}
+
+/** Close a connection's qlog file when the endpoint removes it (apps without sessions, e.g. echo). */
+function withQlogClose(app: ShardApp, writers: Map<Connection, QlogWriter>): ShardApp {
+  return {
+    onConnection(conn, ctx): ShardConnectionHandler | undefined {
+      const h = app.onConnection(conn, ctx);
+      if (!writers.has(conn)) return h;
+      const close = (): void => {
+        const w = writers.get(conn);
+        writers.delete(conn);
+        if (w !== undefined) void w.close();
+      };
+      if (h === undefined) return { onEvent() {}, onRemoved: close };
+      return {
+        onEvent: (ev) => h.onEvent(ev),
+        afterEvents: () => h.afterEvents?.(),
+        onRemoved: () => {
+          close();
+          h.onRemoved?.();
+        },
+      };
+    },
+  };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -88,45 +140,106 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Run a shard in this worker thread until shutdown. */
-export function runShardWorker(data: ShardWorkerData): Shard {
+export function runShardWorker(data: ShardWorkerData): Promise<Shard> {
+  const port = data.control;
+  const main = wrap<MainControl>(data.main as unknown as Parameters<typeof wrap>[0]);
+  const started = startShard(data, main);
+  started.catch(() => {});
+  let shard: Shard | undefined;
+  let h3: Http3ShardApp | undefined;
+  let recorder: WorkerSessionMetrics | undefined;
+  const waitForConnections = async (timeoutMs: number): Promise<number> => {
+    const s = shard;
+    if (s === undefined) return 0;
+    const until = monotonicNow() + timeoutMs;
+    while (s.connectionCount > 0 && monotonicNow() < until) await sleep(10);
+    return s.connectionCount;
+  };
+  const control: ShardControl = {
+    ping: async () => {
+      await started;
+      return data.index;
+    },
+    stats: () => shard!.snapshot(),
+    syncMetrics: () => {
+      shard?.syncEndpointMetrics();
+      recorder?.sync();
+    },
+    setAccepting: (on) => shard?.setAccepting(on),
+    drain: async (timeoutMs) => {
+      shard?.setAccepting(false);
+      return waitForConnections(timeoutMs);
+    },
+    shutdown: async (code, timeoutMs) => {
+      if (shard === undefined) {
+        setTimeout(() => port.close(), 0);
+        return 0;
+      }
+      shard.setAccepting(false);
+      // HTTP/3: GOAWAY first and let requests in flight finish (half the time), then close the rest.
+      if (h3 !== undefined) await h3.shutdown(timeoutMs / 2);
+      shard.closeAll(h3 !== undefined ? HTTP3_CLOSE_CODE : code, 'server shutting down');
+      const left = await waitForConnections(h3 !== undefined ? timeoutMs / 2 : timeoutMs);
+      shard.stop();
+      // Let comlink post this call's answer, then free the event loop so the thread can end.
+      setTimeout(() => {
+        port.close();
+        data.main.close();
+      }, 0);
+      return left;
+    },
+  };
+  expose(control, port as unknown as Parameters<typeof expose>[1]);
+  return started.then((r) => {
+    shard = r.shard;
+    h3 = r.h3;
+    recorder = r.recorder;
+    return r.shard;
+  });
+}
+
+async function startShard(data: ShardWorkerData, main: Remote<MainControl>): Promise<{ shard: Shard; h3: Http3ShardApp | undefined; recorder: WorkerSessionMetrics | undefined }> {
   const codec = new WorkerCidCodec({ key: data.cidKey, workers: data.workers, length: data.cidLength, configId: data.configId });
-  const endpoint = buildShardEndpoint(data, codec);
+  const writers = new Map<Connection, QlogWriter>();
+  const endpoint = buildShardEndpoint(data, codec, writers);
+  const block = new MetricsBlock(WORKER_SCHEMA, data.metrics);
+  let app: ShardApp;
+  let h3: Http3ShardApp | undefined;
+  let recorder: WorkerSessionMetrics | undefined;
+  if (data.app.kind === 'echo') {
+    app = withQlogClose(new EchoApp(), writers);
+  } else {
+    recorder = new WorkerSessionMetrics(block);
+    const setup = await loadAppSetup(data.app);
+    h3 = await Http3ShardApp.create({
+      worker: data.index,
+      workers: data.workers,
+      setup,
+      options: data.app.options,
+      serverOptions: data.http3Options,
+      metrics: () => main.metrics(),
+      recorder,
+      onGone: (conn) => {
+        const w = writers.get(conn);
+        writers.delete(conn);
+        if (w !== undefined) void w.close();
+      },
+    });
+    app = h3;
+  }
+  const rec = recorder;
   const shard = new Shard({
     index: data.index,
     endpoint,
     rx: new RingConsumer(data.rx),
     tx: new RingProducer(data.tx),
-    app: builtinApp(data.app),
+    app,
     clock: monotonicNow,
-    metrics: new MetricsBlock(WORKER_SCHEMA, data.metrics),
+    metrics: block,
     batchSize: data.batchSize,
     spinTurns: data.spinTurns,
+    ...(rec === undefined ? {} : { onTurn: () => rec.syncHttp() }),
   });
-  const port = data.control;
-  const waitForConnections = async (timeoutMs: number): Promise<number> => {
-    const until = monotonicNow() + timeoutMs;
-    while (shard.connectionCount > 0 && monotonicNow() < until) await sleep(10);
-    return shard.connectionCount;
-  };
-  const control: ShardControl = {
-    ping: () => data.index,
-    stats: () => shard.snapshot(),
-    setAccepting: (on) => shard.setAccepting(on),
-    drain: async (timeoutMs) => {
-      shard.setAccepting(false);
-      return waitForConnections(timeoutMs);
-    },
-    shutdown: async (code, timeoutMs) => {
-      shard.setAccepting(false);
-      shard.closeAll(code, 'server shutting down');
-      const left = await waitForConnections(timeoutMs);
-      shard.stop();
-      // Let comlink post this call's answer, then free the event loop so the thread can end.
-      setTimeout(() => port.close(), 0);
-      return left;
-    },
-  };
-  expose(control, port as unknown as Parameters<typeof expose>[1]);
   shard.start();
-  return shard;
+  return { shard, h3, recorder };
 }

@@ -49,6 +49,8 @@ export interface ShardOptions {
   granularity?: number;
   /** Empty turns run from setImmediate before sleeping (default 1). */
   spinTurns?: number;
+  /** Called at the end of every loop turn (cheap bookkeeping, e.g. HTTP counters into the metrics block). */
+  onTurn?: () => void;
 }
 
 interface ConnState {
@@ -114,6 +116,7 @@ export class Shard implements SessionDriver<Connection> {
   private readonly sendBudget: number;
   private readonly granularity: number;
   private readonly spinTurns: number;
+  private readonly onTurn: (() => void) | undefined;
   private readonly v: Float64Array;
   private readonly I = WORKER_SCHEMA.index;
   /** Metrics indices of the endpoint's drop reasons, in DROP_REASONS order. */
@@ -164,6 +167,7 @@ export class Shard implements SessionDriver<Connection> {
     this.sendBudget = options.sendBudget ?? 512;
     this.granularity = options.granularity ?? 1;
     this.spinTurns = options.spinTurns ?? 1;
+    this.onTurn = options.onTurn;
     const self = this;
     this.ctx = {
       worker: this.index,
@@ -541,6 +545,7 @@ export class Shard implements SessionDriver<Connection> {
     const n = this.receive(now);
     this.flush(now);
     this.syncEndpointMetrics();
+    this.onTurn?.();
     this.armTimer(now);
     if (n > 0 || (this.dirty.size > 0 && !this.starved)) {
       this.idleTurns = 0;

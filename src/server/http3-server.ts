@@ -83,6 +83,20 @@ export class Http3Server extends EventEmitter {
     return this;
   }
 
+  /**
+   * @internal Serve HTTP/3 on QUIC sessions accepted elsewhere instead of listen() — a multi-core
+   * shard worker (src/multicore/http3-app.ts). Returns the function that adopts each new session
+   * (call it before the session's first event), with the SETTINGS the options ask for.
+   */
+  sessionAdopter(): (session: QuicSession) => void {
+    if (this.quic !== undefined) throw new Error('sessionAdopter: already listening');
+    const settings: H3LocalSettings = {};
+    if (this.options.maxHeaderSize !== undefined) settings.maxFieldSectionSize = this.options.maxHeaderSize;
+    if (this.options.qpackTableCapacity !== undefined) settings.qpackMaxTableCapacity = this.options.qpackTableCapacity;
+    this.settings = settings;
+    return (s) => this.adopt(s);
+  }
+
   address(): AddressInfo {
     if (this.quic === undefined) throw new Error('address: not listening');
     return this.quic.address();

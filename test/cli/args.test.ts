@@ -14,8 +14,16 @@ test('serve defaults: localhost:4433, metrics on 9090, demo site', (t) => {
 
 test('serve flags', (t) => {
   const a = parseServe(['www', '--host', '::1', '-p', '0', '--cert', 'c.pem', '--key', 'k.pem', '--metrics-port=0', '--retry', '--qlog-dir', 'q', '--keylog', 'k.log', '-q']);
-  t.deepEqual(a, { dir: 'www', host: '::1', port: 0, cert: 'c.pem', key: 'k.pem', metricsPort: 0, retry: true, qlogDir: 'q', keylog: 'k.log', quiet: true });
+  t.deepEqual(a, { dir: 'www', host: '::1', port: 0, cert: 'c.pem', key: 'k.pem', metricsPort: 0, retry: true,
+    workers: 1, qlogDir: 'q', keylog: 'k.log', quiet: true });
   t.is(parseServe(['--no-metrics']).metricsPort, null);
+});
+
+test('serve --workers: a count or auto; default 1 (single-threaded)', (t) => {
+  t.is(parseServe([]).workers, 1);
+  t.is(parseServe(['--workers', '3']).workers, 3);
+  t.true(parseServe(['--workers', 'auto']).workers >= 1);
+  for (const bad of ['0', '-1', 'x', '257', '1.5']) t.throws(() => parseServe(['--workers', bad]), { instanceOf: UsageError, message: /--workers/ });
 });
 
 test('serve usage errors', (t) => {
