@@ -103,51 +103,47 @@ export function epochNow(): number {
 
 /**
  * Follows the HTTP/3 frame layout (RFC 9114 §7.1: type varint, length varint, payload) of the
- * bytes read off each request stream and sums the HEADERS payloads. Fed from the connection's
- * streamRead, so it sees exactly what the HTTP/3 layer decodes.
+ * bytes read off one request stream and sums its HEADERS payloads. Fed from the connection's
+ * streamRead, so it sees exactly what the HTTP/3 layer decodes. State lives in the request (no
+ * per-stream map).
  */
-class FrameMeter {
+export class FrameMeter {
   headerBytes = 0;
-  private readonly state = new Map<number, { phase: number; need: number; acc: number; type: number; left: number }>();
+  private phase = 0;
+  private need = 0;
+  private acc = 0;
+  private type = 0;
+  private left = 0;
 
-  feed(id: number, buf: Uint8Array, n: number): void {
-    let s = this.state.get(id);
-    if (s === undefined) {
-      s = { phase: 0, need: 0, acc: 0, type: 0, left: 0 };
-      this.state.set(id, s);
-    }
+  feed(buf: Uint8Array, n: number): void {
     let i = 0;
     while (i < n) {
-      if (s.phase === 2) {
-        const take = Math.min(s.left, n - i);
+      if (this.phase === 2) {
+        const take = Math.min(this.left, n - i);
         i += take;
-        s.left -= take;
-        if (s.left === 0) s.phase = 0;
+        this.left -= take;
+        if (this.left === 0) this.phase = 0;
         continue;
       }
       const b = buf[i++]!;
-      if (s.need === 0) {
-        s.need = (1 << (b >> 6)) - 1;
-        s.acc = b & 0x3f;
+      if (this.need === 0) {
+        this.need = (1 << (b >> 6)) - 1;
+        this.acc = b & 0x3f;
       } else {
-        s.acc = s.acc * 256 + b;
-        s.need--;
+        this.acc = this.acc * 256 + b;
+        this.need--;
       }
-      if (s.need > 0) continue;
-      if (s.phase === 0) {
-        s.type = s.acc;
-        s.phase = 1;
+      if (this.need > 0) continue;
+      if (this.phase === 0) {
+        this.type = this.acc;
+        this.phase = 1;
       } else {
-        if (s.type === H3_FRAME_HEADERS) this.headerBytes += s.acc;
-        s.left = s.acc;
-        s.phase = s.left > 0 ? 2 : 0;
+        if (this.type === H3_FRAME_HEADERS) this.headerBytes += this.acc;
+        this.left = this.acc;
+        this.phase = this.left > 0 ? 2 : 0;
       }
-      s.acc = 0;
+      this.acc = 0;
     }
-  }
-
-  forget(id: number): void {
-    this.state.delete(id);
   }
 }
 
@@ -158,7 +154,7 @@ function fieldBytes(fields: readonly HeaderField[]): number {
 }
 
 /** One request in flight: the H3 stream handler. */
-class Req implements H3StreamHandler {
+class Req extends FrameMeter implements H3StreamHandler {
   readonly client: LoadClient;
   readonly id: number;
   readonly start: number;
@@ -167,6 +163,7 @@ class Req implements H3StreamHandler {
   finished = false;
 
   constructor(client: LoadClient, id: number, start: number) {
+    super();
     this.client = client;
     this.id = id;
     this.start = start;
@@ -224,10 +221,11 @@ class LoadClient {
   private started = 0;
   private inflight = 0;
   private succeeded = 0;
+  /** Response HEADERS payload bytes of the requests released so far. */
+  private headerBytes = 0;
   private readonly reqs = new Map<number, Req>();
   private hs: H3Session | undefined;
   private quic: QuicSession | undefined;
-  private meter: FrameMeter | undefined;
   private connectStart = 0;
   private firstByte = -1;
   private lastDone = -1;
@@ -275,14 +273,14 @@ class LoadClient {
     }
     this.quic = quic;
     quic.noErrorCodes = [0, H3ErrorCode.H3_NO_ERROR];
-    // Observe the bytes HTTP/3 reads off request streams (client-initiated bidirectional: id % 4 == 0).
-    const meter = new FrameMeter();
-    this.meter = meter;
+    // Observe the bytes HTTP/3 reads off our request streams (a measurement tap on this
+    // connection object only; the HTTP/3 layer is unaware of it).
     const conn = quic.conn;
     const read = conn.streamRead.bind(conn);
+    const reqs = this.reqs;
     conn.streamRead = (id: number, out: Uint8Array) => {
       const r = read(id, out);
-      if (r.bytes > 0 && id % 4 === 0) meter.feed(id, out, r.bytes);
+      if (r.bytes > 0) reqs.get(id)?.feed(out, r.bytes);
       return r;
     };
     const hs = new H3Session(quic, 'client');
@@ -394,7 +392,7 @@ class LoadClient {
     r.finished = true;
     this.reqs.delete(r.id);
     this.hs?.detach(r.id);
-    this.meter?.forget(r.id);
+    this.headerBytes += r.headerBytes;
     this.inflight--;
   }
 
@@ -468,6 +466,7 @@ class LoadClient {
     }
     for (const r of this.reqs.values()) {
       r.finished = true;
+      this.headerBytes += r.headerBytes;
       this.hs?.detach(r.id);
     }
     this.reqs.clear();
@@ -492,7 +491,7 @@ class LoadClient {
       lane.datagramsReceived += s.datagramsReceived;
       lane.datagramsSent += s.datagramsSent;
       lane.packetsLost += s.packetsLost;
-      if (this.meter !== undefined) lane.headerBytes += this.meter.headerBytes;
+      lane.headerBytes += this.headerBytes;
       const hs = this.hs;
       if (hs !== undefined && !hs.closed && !quic.destroyed) {
         try {
@@ -519,6 +518,7 @@ class LoadClient {
     if (this.ended) return;
     for (const r of this.reqs.values()) {
       r.finished = true;
+      this.headerBytes += r.headerBytes;
       this.hs?.detach(r.id);
     }
     this.reqs.clear();

@@ -115,7 +115,10 @@ export async function runLoad(args: LoadArgs, io: LoadIo): Promise<number> {
   if (args.json) {
     io.stdout.write(`${JSON.stringify({ url: args.url.href, method: args.method, maxConcurrentStreams: args.maxConcurrent, ...report }, null, 2)}\n`);
   } else {
-    if (report.alpn !== '') line(`Application protocol: ${report.alpn} (QUIC version 0x${report.quicVersion.toString(16).padStart(8, '0')})`);
+    if (report.alpn !== '') {
+      line('TLS Protocol: TLSv1.3'); // QUIC carries TLS 1.3 only (RFC 9001 §4.2)
+      line(`Application protocol: ${report.alpn} (QUIC version 0x${report.quicVersion.toString(16).padStart(8, '0')})`);
+    }
     line('');
     for (const l of formatReport(report)) line(l);
   }
