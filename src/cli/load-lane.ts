@@ -6,7 +6,10 @@
 // failed for a reason other than the HTTP status; "timeout" = errored because the connection timed
 // out. Response header bytes are measured as the HEADERS frame payloads (QPACK-encoded field
 // sections) read off each request stream, against name + value lengths after decoding (h2load's
-// "space savings"). Everything a lane returns survives structured clone (piscina worker threads).
+// "space savings"). Times: "time for request" runs from submitting the request to the HTTP/3 layer
+// to its last response byte; "time for connect" from dialling to the handshake's completion; "time
+// to 1st byte" from dialling to the first response header section on that connection. Everything a
+// lane returns survives structured clone (piscina worker threads).
 import { performance } from 'node:perf_hooks';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { connectWith } from '../io/quic.js';
@@ -257,7 +260,6 @@ class LoadClient {
     let quic: QuicSession;
     try {
       const options: ClientOptions = {
-        servername: host,
         idleTimeout: job.idleTimeout,
         maxData: 16 * 1024 * 1024,
         maxStreamData: 4 * 1024 * 1024,
