@@ -10,6 +10,7 @@ export const LOAD_USAGE = `  quiver load URL [options]       HTTP/3 load generat
   -m, --max-concurrent-streams N   requests in flight per connection (default 1)
   -t, --threads N           threads (default 1); clients are spread over them
   -D, --duration D          run for D (e.g. 10, 10s, 500ms, 2m) instead of -n requests
+      --warm-up-time W      with -D: run W before the measurement starts (not counted)
   -d, --data DATA|@FILE     request body (method POST unless -X)
   -X, --request METHOD      request method (default GET, or POST with -d)
   -H, --header 'Name: v'    add or override a request header (repeatable)
@@ -29,6 +30,8 @@ export interface LoadArgs {
   threads: number;
   /** ms; 0 = count mode (-n). */
   duration: number;
+  /** ms of warm-up before a -D measurement; 0 = none. */
+  warmUp: number;
   method: string;
   headers: Array<[string, string]>;
   /** Request body, or null. */
@@ -75,6 +78,7 @@ export function parseLoad(argv: string[]): LoadArgs {
         'max-concurrent-streams': { type: 'string', short: 'm' },
         threads: { type: 'string', short: 't' },
         duration: { type: 'string', short: 'D' },
+        'warm-up-time': { type: 'string' },
         data: { type: 'string', short: 'd' },
         request: { type: 'string', short: 'X' },
         header: { type: 'string', short: 'H', multiple: true },
@@ -100,6 +104,9 @@ export function parseLoad(argv: string[]): LoadArgs {
   if (url.protocol !== 'https:') throw new UsageError(`load: HTTP/3 needs an https:// URL, got ${url.protocol}`);
 
   const duration = v['duration'] === undefined ? 0 : parseDuration('--duration', v['duration'] as string);
+  const wu = v['warm-up-time'] as string | undefined;
+  if (wu !== undefined && duration === 0) throw new UsageError('--warm-up-time: needs -D/--duration (timing-based mode)');
+  const warmUp = wu === undefined ? 0 : parseDuration('--warm-up-time', wu);
   const clients = count('--clients', v['clients'] as string | undefined, 1, 1, 100_000);
   const requests = count('--requests', v['requests'] as string | undefined, 1, 1);
   if (duration === 0 && requests < clients) throw new UsageError(`--requests: ${requests} requests cannot keep ${clients} clients busy: -n must be >= -c`);
@@ -163,6 +170,7 @@ export function parseLoad(argv: string[]): LoadArgs {
     maxConcurrent,
     threads,
     duration,
+    warmUp,
     method,
     headers,
     data,

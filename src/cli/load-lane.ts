@@ -32,6 +32,8 @@ export interface LaneJob {
   maxConcurrent: number;
   /** ms; 0 = count mode. */
   duration: number;
+  /** ms of warm-up before the -D measurement starts (requests run but are not counted); 0 = none. */
+  warmUp?: number;
   /** ms; 0 = none. */
   activeTimeout: number;
   idleTimeout: number;
@@ -161,24 +163,27 @@ class Req extends FrameMeter implements H3StreamHandler {
   readonly client: LoadClient;
   readonly id: number;
   readonly start: number;
+  /** Started during the measurement (not in the warm-up): its figures count. */
+  readonly counted: boolean;
   status = 0;
   bodySent = 0;
   finished = false;
 
-  constructor(client: LoadClient, id: number, start: number) {
+  constructor(client: LoadClient, id: number, start: number, counted: boolean) {
     super();
     this.client = client;
     this.id = id;
     this.start = start;
+    this.counted = counted;
   }
 
   onInformational(_status: number, headers: HeaderField[]): void {
-    this.client.lane.headerBytesDecoded += fieldBytes(headers);
+    if (this.counted) this.client.lane.headerBytesDecoded += fieldBytes(headers);
   }
 
   onResponse(status: number, headers: HeaderField[], endStream: boolean): void {
     this.status = status;
-    this.client.gotHeaders(fieldBytes(headers));
+    this.client.gotHeaders(this, headers);
     if (endStream) this.client.complete(this);
   }
 
@@ -187,7 +192,7 @@ class Req extends FrameMeter implements H3StreamHandler {
   }
 
   onTrailers(trailers: HeaderField[]): void {
-    this.client.lane.headerBytesDecoded += fieldBytes(trailers);
+    if (this.counted) this.client.lane.headerBytesDecoded += fieldBytes(trailers);
   }
 
   onEnd(): void {
@@ -236,6 +241,9 @@ class LoadClient {
   private timedOut = false;
   private refillQueued = false;
   private activeTimer: NodeJS.Timeout | undefined;
+  /** Transport counters when the measurement began (after a warm-up), subtracted at the end. */
+  private base = { bytesReceived: 0, bytesSent: 0, datagramsReceived: 0, datagramsSent: 0, packetsLost: 0 };
+  private measureStart = 0;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
@@ -331,12 +339,12 @@ class LoadClient {
         return;
       }
       if (id === null) break;
-      const r = new Req(this, id, t);
+      const r = new Req(this, id, t, lane.measuring);
       this.reqs.set(id, r);
       hs.attach(id, r);
       this.started++;
       this.inflight++;
-      lane.counts.started++;
+      if (r.counted) lane.counts.started++;
       if (lane.body !== null && lane.body.length > 0) this.writeBody(r);
       if (this.activeTimer === undefined && job.activeTimeout > 0 && this.left === 0) {
         this.activeTimer = setTimeout(() => this.activeTimeout(), job.activeTimeout);
@@ -362,13 +370,13 @@ class LoadClient {
     if (body === null || hs === undefined || r.finished || r.bodySent < 0 || r.bodySent >= body.length) return;
     const n = hs.h3.write(r.id, body.subarray(r.bodySent), true);
     r.bodySent += n;
-    this.lane.requestBodyBytes += n;
+    if (r.counted) this.lane.requestBodyBytes += n;
     if (r.bodySent < body.length) hs.markStalled(r.id);
     hs.kick();
   }
 
-  gotHeaders(decoded: number): void {
-    this.lane.headerBytesDecoded += decoded;
+  gotHeaders(r: Req, headers: HeaderField[]): void {
+    if (r.counted) this.lane.headerBytesDecoded += fieldBytes(headers);
     if (this.firstByte < 0) {
       this.firstByte = performance.now();
       this.lane.ttfbMs.push(this.firstByte - this.connectStart);
@@ -381,7 +389,7 @@ class LoadClient {
     const scratch = hs.scratch;
     for (;;) {
       const res = hs.h3.read(r.id, scratch);
-      this.lane.dataBytes += res.bytes;
+      if (r.counted) this.lane.dataBytes += res.bytes;
       if (res.fin) {
         this.complete(r);
         return;
@@ -394,7 +402,7 @@ class LoadClient {
     r.finished = true;
     this.reqs.delete(r.id);
     this.hs?.detach(r.id);
-    this.headerBytes += r.headerBytes;
+    if (r.counted) this.headerBytes += r.headerBytes;
     this.inflight--;
   }
 
@@ -404,7 +412,7 @@ class LoadClient {
     const now = performance.now();
     this.release(r);
     const lane = this.lane;
-    if (!lane.over) {
+    if (r.counted && !lane.over) {
       lane.counts.done++;
       lane.latency.record((now - r.start) * 1000);
       const cls = Math.floor(r.status / 100);
@@ -427,7 +435,7 @@ class LoadClient {
     if (r.finished) return;
     this.release(r);
     const lane = this.lane;
-    if (!lane.over) {
+    if (r.counted && !lane.over) {
       lane.counts.done++;
       lane.counts.failed++;
       lane.counts.errored++;
@@ -450,7 +458,8 @@ class LoadClient {
   connectionEnded(e: unknown): void {
     if (this.ended) return;
     const lane = this.lane;
-    const inflight = this.inflight;
+    let inflight = 0;
+    for (const r of this.reqs.values()) if (r.counted) inflight++;
     const left = lane.job.duration > 0 ? 0 : this.left;
     const lost = lane.over ? 0 : inflight + left;
     if (lost > 0 || this.started === 0) {
@@ -468,7 +477,7 @@ class LoadClient {
     }
     for (const r of this.reqs.values()) {
       r.finished = true;
-      this.headerBytes += r.headerBytes;
+      if (r.counted) this.headerBytes += r.headerBytes;
       this.hs?.detach(r.id);
     }
     this.reqs.clear();
@@ -483,16 +492,17 @@ class LoadClient {
     if (this.activeTimer !== undefined) clearTimeout(this.activeTimer);
     const lane = this.lane;
     const end = this.lastDone >= 0 ? this.lastDone : performance.now();
-    if (this.succeeded > 0) lane.clientRps.push(this.succeeded / Math.max(1e-6, (end - this.connectStart) / 1000));
+    if (this.succeeded > 0) lane.clientRps.push(this.succeeded / Math.max(1e-6, (end - Math.max(this.connectStart, this.measureStart)) / 1000));
     lane.endedAt = Math.max(lane.endedAt, performance.timeOrigin + end);
     const quic = this.quic;
     if (quic !== undefined) {
       const s = quic.stats;
-      lane.bytesReceived += s.bytesReceived;
-      lane.bytesSent += s.bytesSent;
-      lane.datagramsReceived += s.datagramsReceived;
-      lane.datagramsSent += s.datagramsSent;
-      lane.packetsLost += s.packetsLost;
+      const b = this.base;
+      lane.bytesReceived += s.bytesReceived - b.bytesReceived;
+      lane.bytesSent += s.bytesSent - b.bytesSent;
+      lane.datagramsReceived += s.datagramsReceived - b.datagramsReceived;
+      lane.datagramsSent += s.datagramsSent - b.datagramsSent;
+      lane.packetsLost += s.packetsLost - b.packetsLost;
       lane.headerBytes += this.headerBytes;
       const hs = this.hs;
       if (hs !== undefined && !hs.closed && !quic.destroyed) {
@@ -515,12 +525,21 @@ class LoadClient {
     }
   }
 
+  /** The warm-up is over: traffic so far is not part of the measurement. */
+  beginMeasuring(now: number): void {
+    this.measureStart = now;
+    const quic = this.quic;
+    if (quic === undefined || this.ended) return;
+    const s = quic.stats;
+    this.base = { bytesReceived: s.bytesReceived, bytesSent: s.bytesSent, datagramsReceived: s.datagramsReceived, datagramsSent: s.datagramsSent, packetsLost: s.packetsLost };
+  }
+
   /** -D ended: stop issuing; what is in flight is not counted (h2load's measurement phase is over). */
   stop(): void {
     if (this.ended) return;
     for (const r of this.reqs.values()) {
       r.finished = true;
-      this.headerBytes += r.headerBytes;
+      if (r.counted) this.headerBytes += r.headerBytes;
       this.hs?.detach(r.id);
     }
     this.reqs.clear();
@@ -561,6 +580,8 @@ class Lane {
   endedAt = 0;
   alpn = '';
   quicVersion = 0;
+  /** Past the warm-up (always, without one): requests started now count. */
+  measuring = true;
   /** -D elapsed: no new requests. */
   stopped = false;
   /** -D elapsed: completions no longer count. */
@@ -609,14 +630,26 @@ class Lane {
     this.startedAt = epochNow();
     this.endedAt = this.startedAt;
     let deadline: NodeJS.Timeout | undefined;
+    let warm: NodeJS.Timeout | undefined;
     const duration = job.duration > 0;
+    const warmUp = duration ? (job.warmUp ?? 0) : 0;
+    if (warmUp > 0) {
+      this.measuring = false;
+      warm = setTimeout(() => {
+        this.measuring = true;
+        this.startedAt = epochNow();
+        this.endedAt = this.startedAt;
+        const now = performance.now();
+        for (const c of this.clients) c.beginMeasuring(now);
+      }, warmUp);
+    }
     if (duration) {
       deadline = setTimeout(() => {
         this.stopped = true;
         this.over = true;
         this.endedAt = this.startedAt + job.duration;
         for (const c of this.clients) c.stop();
-      }, job.duration);
+      }, warmUp + job.duration);
     }
     for (let i = 0; i < job.clients.length; i++) {
       this.clients.push(new LoadClient(this, i, duration ? Infinity : job.clients[i]!));
@@ -624,6 +657,7 @@ class Lane {
     }
     await Promise.all(this.clients.map((c) => c.run()));
     if (deadline !== undefined) clearTimeout(deadline);
+    if (warm !== undefined) clearTimeout(warm);
     if (duration) {
       this.counts.total = this.counts.started;
       if (this.over) this.endedAt = this.startedAt + job.duration;

@@ -51,6 +51,7 @@ export async function load(args: LoadArgs, onLine: (line: string) => void = () =
     clients,
     maxConcurrent: args.maxConcurrent,
     duration: args.duration,
+    warmUp: args.warmUp,
     activeTimeout: args.activeTimeout,
     idleTimeout: args.idleTimeout,
     insecure: args.insecure,
@@ -62,7 +63,7 @@ export async function load(args: LoadArgs, onLine: (line: string) => void = () =
     const n = j.clients.reduce((a, b) => a + b, 0);
     onLine(
       args.duration > 0
-        ? `spawning thread #${j.lane}: ${j.clients.length} total client(s). Timing-based test with 0s of warm-up time and ${args.duration / 1000}s of main duration for measurements.`
+        ? `spawning thread #${j.lane}: ${j.clients.length} total client(s). Timing-based test with ${args.warmUp / 1000}s of warm-up time and ${args.duration / 1000}s of main duration for measurements.`
         : `spawning thread #${j.lane}: ${j.clients.length} total client(s). ${n} total requests`,
     );
   }

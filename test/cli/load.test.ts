@@ -233,6 +233,23 @@ test.serial('-D: runs for the duration, then stops; total = started, in-flight r
   }
 });
 
+test.serial('-D with --warm-up-time: the warm-up runs first and is not counted', async (t) => {
+  const { server, base, view } = await startServer();
+  try {
+    const started = Date.now();
+    const r = await load(args(`${base}/w`, ['-D', '500ms', '--warm-up-time', '500ms', '-c', '2', '-m', '2']));
+    const elapsed = Date.now() - started;
+    t.true(elapsed >= 1000, `took ${elapsed} ms`);
+    t.true(r.durationMs >= 500 && r.durationMs < 700, `${r.durationMs}`);
+    t.true(r.requests.done > 0);
+    t.true(view.requests > r.requests.started, `the server saw ${view.requests} requests, ${r.requests.started} were measured`);
+    t.is(r.timeForRequest.count, r.requests.done);
+    t.is(r.requests.failed, 0);
+  } finally {
+    await server.close();
+  }
+});
+
 test.serial('--json prints the report; the text summary has the h2load lines', async (t) => {
   const { server, base } = await startServer();
   try {
@@ -315,6 +332,8 @@ test('option errors name the option', (t) => {
   bad([u, '-t', '2'], /--threads: .*-c must be >= -t/);
   bad([u, '-D', 'soon'], /--duration/);
   bad([u, '-D', '0'], /--duration/);
+  bad([u, '--warm-up-time', '1s'], /--warm-up-time: needs -D/);
+  bad([u, '-D', '1s', '--warm-up-time', 'x'], /--warm-up-time/);
   bad([u, '-T', 'abc'], /--connection-active-timeout/);
   bad([u, '-N', '1x'], /--connection-inactivity-timeout/);
   bad([u, '-H', 'novalue'], /--header/);
