@@ -41,6 +41,7 @@ const ROUTER_DROPS = [
   'oversize',
   'bad_address',
   'no_worker',
+  'worker_down',
 ] as const;
 const ROUTED_KINDS = ['short', 'long_cid', 'table', 'new', 'stateless'] as const;
 
@@ -394,6 +395,15 @@ export class QuiverMetrics {
         this.reset();
         const now = monotonicNow();
         self.current()?.workers.perBlock.forEach((w, i) => this.labels({ worker: String(i) }).set(w.heartbeat_ms > 0 ? Math.max(0, now - w.heartbeat_ms) / 1000 : 0));
+      },
+    });
+    new client.Counter({
+      name: `${p}worker_respawns_total`,
+      help: 'Workers started in place of one that exited',
+      registers,
+      collect() {
+        this.reset();
+        router((r) => this.inc(r.workers_respawned));
       },
     });
     perWorker(`${p}worker_rx_batches_total`, 'RX ring batches a worker drained (datagrams_received / rx_batches = batch size)', 'rx_batches');

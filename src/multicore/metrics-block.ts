@@ -134,6 +134,10 @@ export const ROUTER_SCHEMA = defineSchema(2, [
   'dropped_bad_address',
   /** Every worker is draining: no one takes new connections. */
   'dropped_no_worker',
+  /** For a worker that exited (its connections are gone; a replacement starts with fresh rings). */
+  'dropped_worker_down',
+  /** Workers started in place of one that exited. */
+  'workers_respawned',
   /** Client-DCID table: entries now, released by workers, expired, refused because full. */
   'table_entries',
   'table_released',

@@ -285,6 +285,25 @@ export class Router {
     return n;
   }
 
+  /**
+   * Worker `worker` is gone: drop its table entries, so the clients' retransmitted Initials start
+   * over on a live worker instead of being routed to the dead one. Returns how many went.
+   */
+  forgetWorker(worker: number): number {
+    let n = 0;
+    for (const [key, e] of this.table) {
+      if (e.worker !== worker) continue;
+      this.table.delete(key);
+      n++;
+    }
+    if (n > 0) {
+      this.pending[worker] = 0;
+      this.v[this.I.table_expired]! += n;
+      this.v[this.I.table_entries] = this.table.size;
+    }
+    return n;
+  }
+
   /** Stop (false) or resume (true) giving new connections to `worker` (drain); its CIDs keep routing. */
   setAccepting(worker: number, on: boolean): void {
     if (!Number.isInteger(worker) || worker < 0 || worker >= this.workers) throw new RangeError(`worker: expected 0..${this.workers - 1}, got ${worker}`);

@@ -8,7 +8,11 @@
 //   the slot returns to the worker when dgram's send callback fires (out-of-order safe);
 //   Control slots carry "release this client DCID" for the router's table;
 // - reads the per-worker metrics blocks at scrape time (metrics()), and talks to workers over
-//   comlink only for the control plane (stats(), drain, shutdown).
+//   comlink only for the control plane (stats(), drain, shutdown, ticket keys);
+// - owns the session ticket keyring: rotates it and pushes the keys to every worker, so a ticket
+//   any worker sealed resumes on every other one, also after rotations;
+// - supervises the workers: one that exits is replaced (fresh rings and metrics block, same index
+//   and keys) and takes new connections again; meanwhile datagrams for it are dropped and counted.
 // The application runs in the workers: 'echo' (raw QUIC, src/multicore/app.ts), 'static' (what
 // `quiver serve` serves) or any module whose export gets an Http3Server in each worker
 // (src/multicore/http3-app.ts). Sessions never cross to the main thread. Metrics: the main thread
@@ -67,6 +71,14 @@ export interface MulticoreOptions extends ServerOptions {
   batchSize?: number;
   /** Empty turns a worker spins (setImmediate) before sleeping on its ring (default 1). */
   spinTurns?: number;
+  /**
+   * Start a new worker in place of one that exited (default true): it takes new connections (the
+   * dead worker's are lost; their CIDs now reach the new worker, which answers with stateless
+   * resets). At most 5 restarts per worker per minute.
+   */
+  respawn?: boolean;
+  /** Session ticket keys: a new sealing key this often, pushed from this thread to every worker (default 12 h). */
+  ticketRotationMs?: number;
 }
 
 const EXTRA_KEYS = [
@@ -83,6 +95,8 @@ const EXTRA_KEYS = [
   'spinTurns',
   'maxHeaderSize',
   'qpackTableCapacity',
+  'respawn',
+  'ticketRotationMs',
 ];
 
 export interface MulticoreMetrics {
@@ -124,7 +138,23 @@ function checkOptionalInt(name: string, v: unknown, min: number, max: number, df
   return v;
 }
 
-/** The main thread of a multi-core QUIC server. Use listenMulticore(). */
+/** @internal How the server starts (and restarts) a worker. */
+export interface WorkerSpawner {
+  spawn(index: number): WorkerHandle;
+  /** Resolves when the worker answered (its app is set up). */
+  ready(h: WorkerHandle): Promise<void>;
+  respawn: boolean;
+  ticketRing: TicketKeyring | undefined;
+  ticketRotationMs: number;
+}
+
+const RESPAWN_WINDOW_MS = 60_000;
+const RESPAWN_LIMIT = 5;
+
+/**
+ * The main thread of a multi-core QUIC server. Use listenMulticore(). Events: 'worker-exit'
+ * (index, exitCode), 'worker-respawn' (index), 'error'.
+ */
 export class MulticoreServer extends EventEmitter {
   readonly workers: number;
   readonly codec: WorkerCidCodec;
@@ -141,11 +171,18 @@ export class MulticoreServer extends EventEmitter {
   private readonly sweepTimer: NodeJS.Timeout;
   private closing: Promise<void> | null = null;
   private registry: QuiverMetrics | undefined;
+  private readonly spawner: WorkerSpawner | undefined;
+  /** Workers the user drained: a respawned one stays out of rotation too. */
+  private readonly drained = new Set<number>();
+  private readonly restarts: number[][];
+  private readonly rotationTimer: NodeJS.Timeout | undefined;
   private readonly publishCallback = (): void => this.publishRx();
 
   /** @internal Use listenMulticore(). */
-  constructor(bound: BoundSocket, router: Router, handles: WorkerHandle[]) {
+  constructor(bound: BoundSocket, router: Router, handles: WorkerHandle[], spawner?: WorkerSpawner) {
     super();
+    this.spawner = spawner;
+    this.restarts = handles.map(() => []);
     this.bound = bound;
     this.router = router;
     this.codec = router.codec;
@@ -158,19 +195,75 @@ export class MulticoreServer extends EventEmitter {
       this.rv[this.RI.send_errors]!++;
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
-    for (const h of handles) {
-      for (let s = 0; s < h.tx.capacity; s++) {
-        const view = h.tx.payloadView(s);
-        h.txBuffers.push(Buffer.from(view.buffer, view.byteOffset, view.length));
-        h.txCallbacks.push((err: Error | null) => {
-          if (err !== null) this.rv[this.RI.send_errors]!++;
-          h.tx.releaseSlot(s);
-        });
-      }
-      this.drainTx(h);
-    }
+    for (const h of handles) this.attach(h);
     this.sweepTimer = setInterval(() => this.router.sweep(monotonicNow()), 1000);
     this.sweepTimer.unref();
+    const ring = spawner?.ticketRing;
+    if (ring !== undefined) {
+      this.rotationTimer = setInterval(() => this.rotateTicketKeys(), spawner!.ticketRotationMs);
+      this.rotationTimer.unref();
+    }
+  }
+
+  /** TX views and callbacks of a (new) worker's ring, its drain loop and exit handling. */
+  private attach(h: WorkerHandle): void {
+    for (let s = 0; s < h.tx.capacity; s++) {
+      const view = h.tx.payloadView(s);
+      h.txBuffers.push(Buffer.from(view.buffer, view.byteOffset, view.length));
+      h.txCallbacks.push((err: Error | null) => {
+        if (err !== null) this.rv[this.RI.send_errors]!++;
+        h.tx.releaseSlot(s);
+      });
+    }
+    h.worker.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else process.emitWarning(`quiver: shard worker ${h.index} failed: ${err.stack ?? String(err)}`, { code: 'QUIVER_SHARD' });
+    });
+    h.worker.once('exit', (code) => this.onWorkerExit(h, code));
+    this.drainTx(h);
+  }
+
+  private onWorkerExit(h: WorkerHandle, code: number): void {
+    if (this.closing !== null || this.handles[h.index] !== h) return;
+    this.emit('worker-exit', h.index, code);
+    const sp = this.spawner;
+    if (sp === undefined || !sp.respawn) return;
+    const now = monotonicNow();
+    const recent = this.restarts[h.index]!.filter((t) => now - t < RESPAWN_WINDOW_MS);
+    if (recent.length >= RESPAWN_LIMIT) {
+      this.restarts[h.index] = recent;
+      process.emitWarning(`quiver: shard worker ${h.index} exited ${RESPAWN_LIMIT} times in a minute; not restarting it`, { code: 'QUIVER_SHARD' });
+      return;
+    }
+    recent.push(now);
+    this.restarts[h.index] = recent;
+    this.rv[this.RI.workers_respawned]!++;
+    let fresh: WorkerHandle;
+    try {
+      fresh = sp.spawn(h.index);
+    } catch (e) {
+      process.emitWarning(`quiver: cannot restart shard worker ${h.index}: ${(e as Error).message}`, { code: 'QUIVER_SHARD' });
+      return;
+    }
+    this.handles[h.index] = fresh;
+    this.attach(fresh);
+    sp.ready(fresh).then(
+      () => {
+        if (this.closing !== null || fresh.exited) return;
+        if (!this.drained.has(h.index)) this.router.setAccepting(h.index, true);
+        this.emit('worker-respawn', h.index);
+      },
+      (e: unknown) => process.emitWarning(`quiver: restarted shard worker ${h.index} did not start: ${(e as Error)?.message}`, { code: 'QUIVER_SHARD' }),
+    );
+  }
+
+  /** A new sealing key now, pushed to every live worker (also runs every ticketRotationMs). */
+  async rotateTicketKeys(): Promise<void> {
+    const ring = this.spawner?.ticketRing;
+    if (ring === undefined || this.closing !== null) return;
+    ring.rotate(monotonicNow());
+    const keys = ring.exportKeys();
+    await Promise.all(this.handles.map((h) => (h.exited ? undefined : h.control.setTicketKeys(keys).catch(() => undefined))));
   }
 
   address(): { address: string; port: number; family: 'IPv4' | 'IPv6' } {
@@ -190,6 +283,11 @@ export class MulticoreServer extends EventEmitter {
     const rx = h.rx;
     const v = this.rv;
     const I = this.RI;
+    if (h.exited) {
+      // Its connections are gone; a replacement (if any) starts with fresh rings.
+      v[I.dropped_worker_down]!++;
+      return;
+    }
     if (msg.length > rx.payloadCapacity) {
       rx.countOversize();
       v[I.dropped_oversize]!++;
@@ -339,6 +437,7 @@ export class MulticoreServer extends EventEmitter {
     const h = this.handles[index];
     if (h === undefined) throw new RangeError(`index: expected 0..${this.workers - 1}, got ${index}`);
     this.router.setAccepting(index, false);
+    this.drained.add(index);
     return h.exited ? 0 : h.control.drain(timeoutMs);
   }
 
@@ -347,6 +446,7 @@ export class MulticoreServer extends EventEmitter {
     const h = this.handles[index];
     if (h === undefined) throw new RangeError(`index: expected 0..${this.workers - 1}, got ${index}`);
     if (h.exited) throw new RangeError(`index: worker ${index} has exited`);
+    this.drained.delete(index);
     this.router.setAccepting(index, true);
     await h.control.setAccepting(true);
   }
@@ -371,6 +471,7 @@ export class MulticoreServer extends EventEmitter {
         await new Promise((r) => setTimeout(r, 5));
       }
       clearInterval(this.sweepTimer);
+      if (this.rotationTimer !== undefined) clearInterval(this.rotationTimer);
       for (const h of this.handles) {
         h.exited = true;
         h.control[releaseProxy]();
@@ -421,11 +522,13 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
   const cidKey = checkKey('options.cidKey', raw['cidKey'], 16) ?? secureRandom.randomBytes(16);
   const statelessResetKey = checkKey('options.statelessResetKey', raw['statelessResetKey'], 32) ?? secureRandom.randomBytes(32);
   const tokenKey = checkKey('options.tokenKey', raw['tokenKey'], 32) ?? secureRandom.randomBytes(32);
-  let ticketKeys;
+  const respawn = raw['respawn'] ?? true;
+  if (typeof respawn !== 'boolean') throw new TypeError('options.respawn: expected a boolean');
+  const ticketRotationMs = checkOptionalInt('options.ticketRotationMs', raw['ticketRotationMs'], 100, 7 * 24 * 3600_000, 12 * 3600_000);
+  let ticketRing: TicketKeyring | undefined;
   if (o.sessionTickets) {
-    const ring = new TicketKeyring({ random: secureRandom });
-    ring.rotate(monotonicNow());
-    ticketKeys = ring.exportKeys();
+    ticketRing = new TicketKeyring({ random: secureRandom, rotationMs: ticketRotationMs });
+    ticketRing.rotate(monotonicNow());
   }
   const codec = new WorkerCidCodec({ key: cidKey, workers, length: cidLength });
   const blocks = Array.from({ length: workers }, () => new MetricsBlock(WORKER_SCHEMA));
@@ -459,75 +562,82 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
     metrics: () => (serverRef === undefined ? Promise.reject(new Error('server starting')) : serverRef.renderMetrics()),
   };
   const entry = new URL('../../workers/shard.js', import.meta.url);
+  /** Start worker `index` with fresh rings and a fresh metrics block (also a replacement for one that exited). */
+  const spawn = (index: number): WorkerHandle => {
+    const rxBuf = createRing(ringSlots, slotPayload);
+    const txBuf = createRing(ringSlots, slotPayload);
+    const block = new MetricsBlock(WORKER_SCHEMA);
+    blocks[index] = block;
+    const { port1, port2 } = new MessageChannel();
+    const main = new MessageChannel();
+    expose(mainControl, main.port1 as unknown as Parameters<typeof expose>[1]);
+    const data: ShardWorkerData = {
+      index,
+      workers,
+      rx: rxBuf,
+      tx: txBuf,
+      metrics: block.buffer,
+      cidKey,
+      cidLength,
+      configId: codec.configId,
+      statelessResetKey,
+      tokenKey,
+      ticketKeys: ticketRing?.exportKeys(),
+      ticketRotationMs,
+      options: workerOptions,
+      extraOptionNames: EXTRA_KEYS,
+      maxConnections,
+      app,
+      http3Options,
+      batchSize,
+      spinTurns,
+      control: port2,
+      main: main.port2,
+    };
+    const worker = new Worker(entry, { workerData: data, transferList: [port2, main.port2] });
+    const handle: WorkerHandle = {
+      index,
+      worker,
+      control: wrap<ShardControl>(port1 as unknown as Parameters<typeof wrap>[0]),
+      port: port1,
+      mainPort: main.port1,
+      rx: new RingProducer(rxBuf),
+      tx: new RingConsumer(txBuf),
+      metrics: block,
+      txBuffers: [],
+      txCallbacks: [],
+      txScheduled: false,
+      txSleeping: false,
+      exited: false,
+    };
+    worker.on('exit', () => {
+      handle.exited = true;
+      router.setAccepting(index, false);
+      router.forgetWorker(index);
+      handle.mainPort.close();
+      handle.port.close();
+    });
+    return handle;
+  };
+  const ready = (h: WorkerHandle): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      const onExit = (code: number): void => reject(new Error(`shard worker ${h.index} exited (${code}) while starting`));
+      h.worker.once('error', onError);
+      h.worker.once('exit', onExit);
+      h.control.ping().then(
+        () => {
+          h.worker.off('error', onError);
+          h.worker.off('exit', onExit);
+          resolve();
+        },
+        reject,
+      );
+    });
   try {
-    for (let index = 0; index < workers; index++) {
-      const rxBuf = createRing(ringSlots, slotPayload);
-      const txBuf = createRing(ringSlots, slotPayload);
-      const { port1, port2 } = new MessageChannel();
-      const main = new MessageChannel();
-      expose(mainControl, main.port1 as unknown as Parameters<typeof expose>[1]);
-      const data: ShardWorkerData = {
-        index,
-        workers,
-        rx: rxBuf,
-        tx: txBuf,
-        metrics: blocks[index]!.buffer,
-        cidKey,
-        cidLength,
-        configId: codec.configId,
-        statelessResetKey,
-        tokenKey,
-        ticketKeys,
-        options: workerOptions,
-        extraOptionNames: EXTRA_KEYS,
-        maxConnections,
-        app,
-        http3Options,
-        batchSize,
-        spinTurns,
-        control: port2,
-        main: main.port2,
-      };
-      const worker = new Worker(entry, { workerData: data, transferList: [port2, main.port2] });
-      const handle: WorkerHandle = {
-        index,
-        worker,
-        control: wrap<ShardControl>(port1 as unknown as Parameters<typeof wrap>[0]),
-        port: port1,
-        mainPort: main.port1,
-        rx: new RingProducer(rxBuf),
-        tx: new RingConsumer(txBuf),
-        metrics: blocks[index]!,
-        txBuffers: [],
-        txCallbacks: [],
-        txScheduled: false,
-        txSleeping: false,
-        exited: false,
-      };
-      worker.on('exit', () => {
-        handle.exited = true;
-        router.setAccepting(index, false);
-        handle.mainPort.close();
-      });
-      handles.push(handle);
-    }
+    for (let index = 0; index < workers; index++) handles.push(spawn(index));
     // Every worker up (or the first failure).
-    await Promise.all(
-      handles.map(
-        (h) =>
-          new Promise<void>((resolve, reject) => {
-            const onError = (e: Error): void => reject(e);
-            h.worker.once('error', onError);
-            h.control.ping().then(
-              () => {
-                h.worker.off('error', onError);
-                resolve();
-              },
-              reject,
-            );
-          }),
-      ),
-    );
+    await Promise.all(handles.map(ready));
   } catch (e) {
     for (const h of handles) {
       h.mainPort.close();
@@ -536,13 +646,7 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
     bound.socket.close();
     throw e;
   }
-  const server = new MulticoreServer(bound, router, handles);
+  const server = new MulticoreServer(bound, router, handles, { spawn, ready, respawn, ticketRing, ticketRotationMs });
   serverRef = server;
-  for (const h of handles) {
-    h.worker.on('error', (err) => {
-      if (server.listenerCount('error') > 0) server.emit('error', err);
-      else process.emitWarning(`quiver: shard worker ${h.index} failed: ${err.stack ?? String(err)}`, { code: 'QUIVER_SHARD' });
-    });
-  }
   return server;
 }

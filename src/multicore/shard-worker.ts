@@ -12,7 +12,7 @@ import { expose, wrap, type Remote } from 'comlink';
 import { Connection, type ConnectionOptions } from '../connection/index.js';
 import { Endpoint, type ServerConnectionOptions } from '../endpoint/index.js';
 import { secureRandom } from '../crypto/random.js';
-import { TicketKeyring, type TicketKeyMaterial } from '../tls/session-ticket.js';
+import type { TicketKeyMaterial } from '../tls/session-ticket.js';
 import { monotonicNow } from '../io/clock.js';
 import { keyLogSink } from '../io/keylog.js';
 import { resolveServerOptions } from '../io/options.js';
@@ -23,6 +23,7 @@ import { HTTP3_CLOSE_CODE, Http3ShardApp, loadAppSetup, type ResolvedApp } from 
 import { MetricsBlock, WORKER_SCHEMA } from './metrics-block.js';
 import { RingConsumer, RingProducer } from './ring.js';
 import { Shard, type ShardSnapshot } from './shard.js';
+import { SharedTicketKeyring } from './ticket-keys.js';
 import { WorkerSessionMetrics } from './worker-metrics.js';
 
 /** Everything a shard worker gets in workerData (structured-cloneable; SABs are shared). */
@@ -38,6 +39,8 @@ export interface ShardWorkerData {
   statelessResetKey: Uint8Array;
   tokenKey: Uint8Array;
   ticketKeys: TicketKeyMaterial[] | undefined;
+  /** The main thread rotates ticket keys this often and pushes them (setTicketKeys). */
+  ticketRotationMs: number;
   /** listen() options (validated by the main thread; functions are not allowed across threads). */
   options: Record<string, unknown>;
   /** Option names listenMulticore adds (accepted and ignored by the per-worker validation). */
@@ -66,6 +69,8 @@ export interface ShardControl {
   stats(): ShardSnapshot;
   /** Bring the metrics block up to date (live connections' totals, HTTP counters) before a scrape. */
   syncMetrics(): void;
+  /** Seal and open session tickets with these keys from now on (newest last). */
+  setTicketKeys(keys: TicketKeyMaterial[]): void;
   /** Stop (false) or resume (true) accepting new connections. */
   setAccepting(on: boolean): void;
   /** Stop accepting, wait until every connection ended or `timeoutMs` passed; returns connections left. */
@@ -75,7 +80,7 @@ export interface ShardControl {
 }
 
 /** Build the worker's Endpoint (the same server assembly as src/io/quic.ts listen()). */
-export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec, writers?: Map<Connection, QlogWriter>): Endpoint<Connection> {
+export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec, writers?: Map<Connection, QlogWriter>, tickets?: { ring?: SharedTicketKeyring }): Endpoint<Connection> {
   const o = resolveServerOptions(data.options, data.app.kind === 'http3' ? { alpn: ['h3'] } : {}, data.extraOptionNames);
   const server: ServerConnectionOptions = { ...o.core, certificate: o.certificate, privateKey: o.privateKey } as ServerConnectionOptions;
   if (o.ca !== undefined) server.ca = o.ca;
@@ -84,7 +89,11 @@ export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec,
   // SSLKEYLOGFILE works in every worker (appends of whole lines).
   const keylog = keyLogSink(typeof o.keylog === 'function' ? undefined : o.keylog);
   if (keylog !== undefined) server.keylog = keylog;
-  if (o.sessionTickets) server.ticketKeys = new TicketKeyring({ random: secureRandom, keys: data.ticketKeys ?? [] });
+  if (o.sessionTickets) {
+    const ring = new SharedTicketKeyring({ random: secureRandom, keys: data.ticketKeys ?? [], rotationMs: 2 * data.ticketRotationMs });
+    server.ticketKeys = ring;
+    if (tickets !== undefined) tickets.ring = ring;
+  }
   if (o.versions !== undefined) server.versions = o.versions;
   // qlog: one file per connection, as listen() does (options.qlog directory or $QLOGDIR).
   const qlog = o.qlog;
@@ -143,7 +152,8 @@ function sleep(ms: number): Promise<void> {
 export function runShardWorker(data: ShardWorkerData): Promise<Shard> {
   const port = data.control;
   const main = wrap<MainControl>(data.main as unknown as Parameters<typeof wrap>[0]);
-  const started = startShard(data, main);
+  const tickets: { ring?: SharedTicketKeyring } = {};
+  const started = startShard(data, main, tickets);
   started.catch(() => {});
   let shard: Shard | undefined;
   let h3: Http3ShardApp | undefined;
@@ -160,11 +170,16 @@ export function runShardWorker(data: ShardWorkerData): Promise<Shard> {
       await started;
       return data.index;
     },
-    stats: () => shard!.snapshot(),
+    stats: () => {
+      const snap = shard!.snapshot();
+      if (tickets.ring !== undefined) snap.ticketKeyIds = tickets.ring.exportKeys().map((k) => Buffer.from(k.id).toString('hex'));
+      return snap;
+    },
     syncMetrics: () => {
       shard?.syncEndpointMetrics();
       recorder?.sync();
     },
+    setTicketKeys: (keys) => tickets.ring?.replace(keys),
     setAccepting: (on) => shard?.setAccepting(on),
     drain: async (timeoutMs) => {
       shard?.setAccepting(false);
@@ -198,10 +213,10 @@ export function runShardWorker(data: ShardWorkerData): Promise<Shard> {
   });
 }
 
-async function startShard(data: ShardWorkerData, main: Remote<MainControl>): Promise<{ shard: Shard; h3: Http3ShardApp | undefined; recorder: WorkerSessionMetrics | undefined }> {
+async function startShard(data: ShardWorkerData, main: Remote<MainControl>, tickets: { ring?: SharedTicketKeyring }): Promise<{ shard: Shard; h3: Http3ShardApp | undefined; recorder: WorkerSessionMetrics | undefined }> {
   const codec = new WorkerCidCodec({ key: data.cidKey, workers: data.workers, length: data.cidLength, configId: data.configId });
   const writers = new Map<Connection, QlogWriter>();
-  const endpoint = buildShardEndpoint(data, codec, writers);
+  const endpoint = buildShardEndpoint(data, codec, writers, tickets);
   const block = new MetricsBlock(WORKER_SCHEMA, data.metrics);
   let app: ShardApp;
   let h3: Http3ShardApp | undefined;

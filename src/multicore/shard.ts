@@ -91,6 +91,8 @@ export interface ShardSnapshot {
   tx: RingCounters;
   connections: ShardConnectionInfo[];
   accepting: boolean;
+  /** Hex ids of the session ticket keys the worker holds (newest last: it seals). */
+  ticketKeyIds?: string[];
 }
 
 function hex(b: Uint8Array): string {
