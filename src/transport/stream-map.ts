@@ -130,6 +130,8 @@ export class Stream implements Schedulable {
   scheduled = false;
   /** In the control-frame queue. */
   ctrlQueued = false;
+  /** In the retransmission-candidate queue (StreamMap.retx). */
+  retxQueued = false;
   closed = false;
   readableSignaled = false;
   resetSignaled = false;
@@ -165,6 +167,14 @@ export class StreamMap {
   private readonly sched = new StreamScheduler<Stream>();
   private readonly ctrlQueue: Stream[] = [];
   private ctrlHead = 0;
+  /**
+   * Streams that may hold a retransmission (lost data, or a FIN with all data sent) — what can go
+   * out while connection flow control is exhausted. A superset, checked lazily: a stream is added
+   * whenever it may have gained one and dropped once seen without one, so finding out whether any
+   * retransmission is ready is amortized O(1) instead of a walk over every scheduled stream.
+   */
+  private readonly retx: Stream[] = [];
+  private retxHead = 0;
   private readonly events: StreamEvent[] = [];
   private eventHead = 0;
   private readonly maxStreamWindow: number;
@@ -502,8 +512,7 @@ export class StreamMap {
   hasPendingStreamData(): boolean {
     if (this.sched.isEmpty) return false;
     if (this.connSend.available > 0) return true;
-    for (let s = this.sched.first(); s !== null; s = this.sched.next(s)) if (s.send!.hasRetransmit) return true;
-    return false;
+    return this.firstRetransmit() !== null;
   }
 
   /**
@@ -567,6 +576,12 @@ export class StreamMap {
    */
   pollStreamFrame(maxBytes: number, out: StreamFrameInfo): boolean {
     const connAvail = this.connSend.available;
+    // Connection credit exhausted: only retransmissions may go. Without any, say DATA_BLOCKED
+    // (once per limit) and stop here instead of walking every scheduled stream per packet.
+    if (connAvail === 0 && this.firstRetransmit() === null) {
+      this.markConnBlocked();
+      return false;
+    }
     let s = this.sched.first();
     while (s !== null) {
       const send = s.send!;
@@ -583,8 +598,11 @@ export class StreamMap {
       }
       if (!send.nextFrame(maxBytes, connAvail, out)) return false;
       if (out.newBytes > 0) this.connSend.consume(out.newBytes);
-      if (send.wantsToSend) this.sched.rotate(s);
-      else this.sched.remove(s);
+      if (send.wantsToSend) {
+        this.sched.rotate(s);
+        // All data sent with the FIN still to go (it did not fit): a retransmission-like frame.
+        if (send.hasRetransmit) this.noteRetransmit(s);
+      } else this.sched.remove(s);
       if (send.checkBlocked()) this.queueCtrl(s);
       if (this.connSend.available === 0 && send.unsent > 0 && send.sentOffset < send.credit.limit) this.connSend.markBlocked();
       return true;
@@ -624,7 +642,7 @@ export class StreamMap {
     const s = this.streams.get(id);
     if (s === undefined || s.send === null) return;
     s.send.onLost(offset, length, fin);
-    if (s.send.wantsToSend && !s.held) this.sched.push(s);
+    if (s.send.wantsToSend && !s.held) this.schedule(s);
   }
 
   onControlFrameAcked(f: ControlFrameInfo): void {
@@ -767,7 +785,7 @@ export class StreamMap {
   private afterSendChange(s: Stream): void {
     if (s.held) return;
     const send = s.send!;
-    if (send.wantsToSend) this.sched.push(s);
+    if (send.wantsToSend) this.schedule(s);
     if (send.checkBlocked()) this.queueCtrl(s);
     if (send.unsent > 0 && send.sentOffset < send.credit.limit && this.connSend.available === 0) this.connSend.markBlocked();
   }
@@ -810,6 +828,66 @@ export class StreamMap {
     if (n <= 0) return;
     this.connRecv.onConsumed(n);
     if (!this.maxDataPending && this.connRecv.shouldUpdate()) this.maxDataPending = true;
+  }
+
+  /** Queue `s` for STREAM frames (it wants to send), noting a retransmission it may hold. */
+  private schedule(s: Stream): void {
+    this.sched.push(s);
+    if (s.send!.hasRetransmit) this.noteRetransmit(s);
+  }
+
+  private noteRetransmit(s: Stream): void {
+    if (s.retxQueued) return;
+    s.retxQueued = true;
+    const q = this.retx;
+    q.push(s);
+    // Candidates are only consumed while connection credit is exhausted: keep the queue bounded
+    // (at most twice the streams tracked) when that never happens. Each sweep halves it at least.
+    if (q.length - this.retxHead > 64 && q.length - this.retxHead > 2 * this.streams.size) {
+      let n = 0;
+      for (let i = this.retxHead; i < q.length; i++) {
+        const c = q[i]!;
+        if (c.scheduled && !c.closed && c.send !== null && c.send.hasRetransmit) q[n++] = c;
+        else c.retxQueued = false;
+      }
+      q.length = n;
+      this.retxHead = 0;
+    }
+  }
+
+  /**
+   * The oldest candidate that has a retransmission ready now (scheduled, not closed), dropping the
+   * stale ones in front of it; null when none has. Each candidate is dropped at most once per
+   * noteRetransmit, so the cost is amortized O(1).
+   */
+  private firstRetransmit(): Stream | null {
+    const q = this.retx;
+    while (this.retxHead < q.length) {
+      const s = q[this.retxHead]!;
+      if (s.scheduled && !s.closed && s.send !== null && s.send.hasRetransmit) return s;
+      s.retxQueued = false;
+      this.retxHead++;
+    }
+    q.length = 0;
+    this.retxHead = 0;
+    return null;
+  }
+
+  /**
+   * Connection credit is exhausted and only new data waits: DATA_BLOCKED (RFC 9000 §4.1, §19.12)
+   * if a scheduled stream has unsent bytes within its own credit. markBlocked() acts once per
+   * limit, so the walk runs once per MAX_DATA value, not per packet.
+   */
+  private markConnBlocked(): void {
+    const c = this.connSend;
+    if (c.blockedAt === c.limit || c.used < c.limit) return;
+    for (let s = this.sched.first(); s !== null; s = this.sched.next(s)) {
+      const send = s.send!;
+      if (send.unsent > 0 && send.sentOffset < send.credit.limit) {
+        c.markBlocked();
+        return;
+      }
+    }
   }
 
   private queueCtrl(s: Stream): void {

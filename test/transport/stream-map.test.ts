@@ -2,6 +2,7 @@
 // (STREAM_STATE_ERROR), §4.6 stream limits (STREAM_LIMIT_ERROR, MAX_STREAMS, STREAMS_BLOCKED,
 // 2^60 → FRAME_ENCODING_ERROR), §4.1 connection flow control (FLOW_CONTROL_ERROR, DATA_BLOCKED).
 import test from 'ava';
+import fc from 'fast-check';
 import {
   StreamMap,
   StreamFrameType as FT,
@@ -219,6 +220,120 @@ test('retransmissions go out while the connection is blocked on new data', (t) =
   t.true(m.hasPendingStreamData());
   t.true(m.pollStreamFrame(1200, sf));
   t.deepEqual([sf.offset, sf.length, sf.newBytes], [0, 100, 0]);
+});
+
+test('connection blocked with many streams: no frame, DATA_BLOCKED once; a lost frame or a late FIN still goes out', (t) => {
+  const m = pair({}, { initialMaxData: 1000, initialMaxStreamsBidi: 200 });
+  const ids: number[] = [];
+  for (let i = 0; i < 150; i++) {
+    const id = m.open(true)!;
+    ids.push(id);
+    m.write(id, new Uint8Array(50));
+  }
+  const sf = newStreamFrameInfo();
+  const sent: Array<[number, number, number]> = [];
+  while (m.pollStreamFrame(1200, sf)) sent.push([sf.streamId, sf.offset, sf.length]);
+  t.is(sent.reduce((a, x) => a + x[2], 0), 1000, 'connection credit caps the sum');
+  t.false(m.hasPendingStreamData());
+  t.false(m.pollStreamFrame(1200, sf));
+  const f = newControlFrameInfo();
+  const types: number[] = [];
+  while (m.pollControlFrame(100, 0, 0, f)) types.push(f.frameType, f.value);
+  t.deepEqual(types, [FT.DATA_BLOCKED, 1000], 'DATA_BLOCKED once for this limit');
+  for (let i = 0; i < 5; i++) t.false(m.pollStreamFrame(1200, sf));
+  t.false(m.pollControlFrame(100, 0, 0, f), 'no second DATA_BLOCKED at the same limit');
+  // A lost frame of some stream in the middle: it is the one frame that may go.
+  const [lid, loff, llen] = sent[7]!;
+  m.onStreamFrameLost(lid, loff, llen, false);
+  t.true(m.hasPendingStreamData());
+  t.true(m.pollStreamFrame(1200, sf));
+  t.deepEqual([sf.streamId, sf.offset, sf.length, sf.newBytes], [lid, loff, llen, 0]);
+  t.false(m.hasPendingStreamData());
+  t.false(m.pollStreamFrame(1200, sf));
+  // A stream whose data all went out: its FIN needs no credit.
+  const [fid, , flen] = sent[3]!;
+  t.is(flen, 50);
+  m.finish(fid);
+  t.true(m.hasPendingStreamData());
+  t.true(m.pollStreamFrame(1200, sf));
+  t.deepEqual([sf.streamId, sf.offset, sf.length, sf.fin], [fid, 50, 0, true]);
+  t.false(m.hasPendingStreamData());
+  // More credit: new data flows again.
+  m.onMaxData(1100);
+  t.true(m.hasPendingStreamData());
+  t.true(m.pollStreamFrame(1200, sf));
+});
+
+// The lazily checked retransmission candidates must agree with the definition they replace:
+// "some scheduled stream has a retransmission" (lost data or a FIN needing no credit).
+test('hasPendingStreamData agrees with a walk over every stream under random writes, losses, acks and credit', (t) => {
+  type Op = { k: number; i: number; n: number };
+  let blockedWithRetransmit = 0;
+  const opArb: fc.Arbitrary<Op> = fc.record({ k: fc.nat(11), i: fc.nat(11), n: fc.integer({ min: 0, max: 400 }) });
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 30, maxLength: 120, size: 'max' }), (ops) => {
+      const m = pair({}, { initialMaxData: 600, initialMaxStreamsBidi: 12, initialMaxStreamDataBidiRemote: 300 });
+      const ids: number[] = [];
+      const inFlight: Array<[number, number, number, boolean]> = [];
+      const sf = newStreamFrameInfo();
+      let maxData = 600;
+      for (const op of ops) {
+        const id = ids[op.i % Math.max(1, ids.length)];
+        try {
+          switch (op.k) {
+            case 0:
+              if (ids.length < 12) ids.push(m.open(true)!);
+              break;
+            case 1:
+            case 2:
+            case 3:
+              if (id !== undefined) m.write(id, new Uint8Array(op.n), op.n % 7 === 0);
+              break;
+            case 4:
+              if (id !== undefined) m.finish(id);
+              break;
+            case 5:
+            case 6:
+            case 7:
+              for (let j = 0; j < 1 + (op.n % 4) && m.pollStreamFrame(200 + op.n, sf); j++) inFlight.push([sf.streamId, sf.offset, sf.length, sf.fin]);
+              break;
+            case 8:
+              if (inFlight.length > 0) m.onStreamFrameLost(...inFlight.splice(op.n % inFlight.length, 1)[0]!);
+              break;
+            case 9:
+              if (inFlight.length > 0) m.onStreamFrameAcked(...inFlight.splice(op.n % inFlight.length, 1)[0]!);
+              break;
+            case 10:
+              // Credit grows rarely, so the connection spends much of the run blocked.
+              if (op.n % 4 === 0) {
+                maxData += op.n;
+                m.onMaxData(maxData);
+              }
+              break;
+            case 11:
+              if (id !== undefined && op.n % 5 === 0) m.resetStream(id, 1);
+              break;
+          }
+        } catch (e) {
+          if (!(e instanceof StreamUsageError) && !(e instanceof RangeError)) throw e;
+        }
+        let walk = false;
+        let anyScheduled = false;
+        for (const sid of ids) {
+          const s = m.get(sid);
+          if (s === undefined || !s.scheduled) continue;
+          anyScheduled = true;
+          if (s.send!.hasRetransmit) walk = true;
+        }
+        const want = anyScheduled && (m.connSend.available > 0 || walk);
+        if (m.connSend.available === 0 && walk) blockedWithRetransmit++;
+        if (m.hasPendingStreamData() !== want) return false;
+      }
+      return true;
+    }),
+    { numRuns: 400 },
+  );
+  t.true(blockedWithRetransmit > 100, `the runs reached "blocked, retransmission waiting" ${blockedWithRetransmit} times`);
 });
 
 test('scheduler: round-robin by default, urgency first, non-incremental streams run to completion', (t) => {
