@@ -2,9 +2,10 @@
 // main thread only routes; connections and their application live on one worker thread). A
 // ShardApp sees each new server connection and returns a handler for its events (RFC 9000 §2
 // streams are read with connection.streamRead and written with streamWrite; the shard pulls the
-// resulting datagrams after every batch of events).
+// resulting datagrams after every batch of events). An app that wants the Node-level API wraps the
+// connection in a QuicSession with ctx.driver (the shard) — src/multicore/http3-app.ts does, for HTTP/3.
 //
-// Built in: 'echo' — every bidirectional stream the client opens is echoed back byte for byte,
+// Built in: 'echo' (raw QUIC, no sessions) — every bidirectional stream the client opens is echoed back byte for byte,
 // FIN included; unidirectional streams are read and discarded. Backpressure: what the stream's
 // send buffer does not accept stays in the handler until 'stream-writable', and nothing more is
 // read meanwhile, so the peer is flow-controlled instead of the worker buffering without bound.
@@ -33,7 +34,7 @@ export interface ShardApp {
   onConnection(conn: Connection, ctx: ShardAppContext): ShardConnectionHandler | undefined;
 }
 
-/** Names accepted by listenMulticore({ app }). */
+/** Apps built into this module (listenMulticore({ app: 'echo' }); HTTP/3 apps: src/multicore/http3-app.ts). */
 export const BUILTIN_APPS = ['echo'] as const;
 export type BuiltinApp = (typeof BUILTIN_APPS)[number];
 
