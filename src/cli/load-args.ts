@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from './args.js';
+import { checkRequest } from './load-lane.js';
 
 export const LOAD_USAGE = `  quiver load URL [options]       HTTP/3 load generator (h2load-like)
   -n, --requests N          requests across all clients (default 1; ignored with -D)
@@ -150,6 +151,9 @@ export function parseLoad(argv: string[]): LoadArgs {
   if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`--request: invalid method ${JSON.stringify(method)}`);
   method = method.toUpperCase();
   if (method === 'CONNECT') throw new UsageError('--request: CONNECT is not a request quiver load can make');
+
+  const bad = checkRequest(url, method, headers, data);
+  if (bad !== null) throw new UsageError(`--header: the request would be malformed: ${bad}`);
 
   const cacertFile = v['cacert'] as string | undefined;
   let cacert: string | undefined;

@@ -1,9 +1,12 @@
 // L7: the latency histogram of `quiver load` — log-linear buckets (in the manner of HdrHistogram):
 // values below 128 µs have a bucket each; above, every power of two [2^e, 2^(e+1)) is split into 128
-// equal buckets, so a bucket is at most 1/128 of its lower bound wide. A value is reported as its
-// bucket's midpoint: percentiles and the "+/- sd" share carry at most ±0.4 % relative error (and
-// ±0.5 µs from rounding to whole microseconds). Count, min, max, mean and standard deviation are
-// kept exactly (Welford/Chan running moments, mergeable across threads). 4,352 buckets cover up to
+// equal buckets, so a bucket is at most 1/128 of its lower bound wide. A percentile is reported as
+// its bucket's midpoint (clamped to [min, max]): at most ±0.4 % relative error (and ±0.5 µs from
+// rounding to whole microseconds). Count, min, max, mean and standard deviation are kept exactly
+// (Welford/Chan running moments, mergeable across threads). The "+/- sd" share is an estimate:
+// buckets wholly inside or outside mean ± sd count exactly; the (at most two) buckets straddling a
+// bound contribute the overlapping fraction of their range (clamped to [min, max]), as if their
+// samples were spread evenly — so its error is at most the share of samples in those two buckets. 4,352 buckets cover up to
 // 2^40 µs (12.7 days); larger values land in the last bucket. Fixed memory (34 KB) whatever the
 // number of samples, and a merge is one pass over the buckets.
 
@@ -138,10 +141,18 @@ export class Histogram {
     for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
       const c = this.counts[i]!;
       if (c === 0) continue;
-      const v = bucketValue(i);
-      if (v >= lo && v <= hi) within += c;
+      // The recorded values that round into this bucket's integers, within what was seen.
+      const [b, w] = bucketRange(i);
+      const a = Math.max(i === 0 ? -Infinity : b - 0.5, this.min);
+      const z = Math.min(i === HISTOGRAM_BUCKETS - 1 ? Infinity : b + w - 0.5, this.max);
+      if (z <= a) {
+        if (a >= lo && a <= hi) within += c;
+        continue;
+      }
+      const overlap = Math.min(z, hi) - Math.max(a, lo);
+      if (overlap > 0) within += (c * overlap) / (z - a);
     }
-    return { count: this.count, min: this.min, max: this.max, mean: this.mean, sd, withinSd: within / this.count };
+    return { count: this.count, min: this.min, max: this.max, mean: this.mean, sd, withinSd: Math.min(1, within / this.count) };
   }
 }
 

@@ -4,13 +4,21 @@
 // nghttp2's h2load: "done" = request streams that closed (with a response, or reset); "succeeded" =
 // 2xx/3xx; "failed" = done without success plus requests lost with their connection; "errored" =
 // failed for a reason other than the HTTP status; "timeout" = errored because the connection timed
-// out. Response header bytes are measured as the HEADERS frame payloads (QPACK-encoded field
-// sections) read off each request stream, against name + value lengths after decoding (h2load's
-// "space savings"). Times: "time for request" runs from submitting the request to the HTTP/3 layer
-// to its last response byte; "time for connect" from dialling to the handshake's completion; "time
-// to 1st byte" from dialling to the first response header section on that connection. Everything a
-// lane returns survives structured clone (piscina worker threads).
+// out; "req/s" counts responses received in full whatever their status (h2load's req_success).
+// Traffic "total" is the application data read off every stream (HTTP/3 frames, decrypted: h2load's
+// bytes_total for HTTP/3); UDP payload bytes are reported beside it. Response header bytes are the
+// HEADERS frame payloads (QPACK-encoded field sections) read off each request stream, against name +
+// value lengths after decoding (h2load's "space savings"). Times: "time for request" runs from
+// submitting the request to the HTTP/3 layer to its last response byte; "time for connect" from
+// dialling to the handshake's completion; "time to 1st byte" from dialling to the first response
+// body byte (or the end of a body-less response) on that connection, as h2load records it. A server
+// GOAWAY stops new requests on that connection; the accepted ones finish, the rest count as failed.
+// Everything a lane returns survives structured clone (piscina worker threads).
+//
+// Measurement tap (to be replaced by a transport counter): HEADERS bytes and stream bytes are taken
+// by wrapping `streamRead` of each of this tool's own connections.
 import { performance } from 'node:perf_hooks';
+import { checkRequestToSend } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { connectWith } from '../io/quic.js';
 import type { ClientOptions } from '../io/options.js';
@@ -64,6 +72,8 @@ export interface LaneResult {
   startedAt: number;
   endedAt: number;
   requests: RequestCounts;
+  /** Responses received in full, whatever their status (h2load's req_success: the numerator of req/s). */
+  completed: number;
   /** By class: index 1..5 = 1xx..5xx (1xx only for final responses, which do not exist: kept 0). */
   statusClasses: number[];
   /** Exact status codes. */
@@ -71,6 +81,8 @@ export interface LaneResult {
   /** UDP payload bytes received / sent (QUIC packets, encrypted, including handshake and ACKs). */
   bytesReceived: number;
   bytesSent: number;
+  /** Application data read off every stream (HTTP/3 frames, decrypted): h2load's "traffic total". */
+  streamBytesReceived: number;
   /** Response HEADERS frame payloads (QPACK field sections, compressed). */
   headerBytes: number;
   /** Name + value lengths of the decoded response fields. */
@@ -84,7 +96,7 @@ export interface LaneResult {
   packetsLost: number;
   /** Request latency (µs), completed requests only. */
   latency: HistogramData;
-  /** Per connected client: ms to connect (handshake done), ms to the first response header, successful req/s. */
+  /** Per connected client: ms to connect (handshake done), ms to the first response byte; per client: completed req/s. */
   connectMs: number[];
   ttfbMs: number[];
   clientRps: number[];
@@ -216,8 +228,9 @@ class Req extends FrameMeter implements H3StreamHandler {
     this.client.streamFailed(this, `malformed response: ${message}`);
   }
 
-  onClosed(): void {
-    // The client's connectionEnded() accounts for every request in flight at once.
+  onClosed(error: Error): void {
+    // The HTTP/3 connection failed: connectionEnded() accounts for every request in flight at once.
+    this.client.connectionEnded(error);
   }
 }
 
@@ -228,7 +241,10 @@ class LoadClient {
   private readonly todo: number;
   private started = 0;
   private inflight = 0;
-  private succeeded = 0;
+  /** Responses received in full (any status), for this client's req/s. */
+  private completed = 0;
+  /** The server sent GOAWAY: no new requests on this connection. */
+  private goaway = false;
   /** Response HEADERS payload bytes of the requests released so far. */
   private headerBytes = 0;
   private readonly reqs = new Map<number, Req>();
@@ -281,6 +297,11 @@ class LoadClient {
       this.connectionEnded(e);
       return this.done;
     }
+    if (this.ended) {
+      // -D ended (or the client was given up) while dialling: nothing to measure, do not leak it.
+      quic.destroy();
+      return this.done;
+    }
     this.quic = quic;
     quic.noErrorCodes = [0, H3ErrorCode.H3_NO_ERROR];
     // Observe the bytes HTTP/3 reads off our request streams (a measurement tap on this
@@ -290,12 +311,19 @@ class LoadClient {
     const reqs = this.reqs;
     conn.streamRead = (id: number, out: Uint8Array) => {
       const r = read(id, out);
-      if (r.bytes > 0) reqs.get(id)?.feed(out, r.bytes);
+      if (r.bytes > 0) {
+        if (lane.measuring && !lane.over) lane.streamBytesReceived += r.bytes;
+        reqs.get(id)?.feed(out, r.bytes);
+      }
       return r;
     };
     const hs = new H3Session(quic, 'client');
     this.hs = hs;
     hs.onStreamsAvailable = () => this.refill();
+    hs.onGoaway = () => {
+      this.goaway = true;
+      this.refill();
+    };
     void quic.closed.then(
       () => this.connectionEnded(new Error('the connection closed')),
       (e: unknown) => this.connectionEnded(e),
@@ -328,13 +356,17 @@ class LoadClient {
     if (hs === undefined || this.ended) return;
     const job = this.lane.job;
     const lane = this.lane;
-    while (this.inflight < job.maxConcurrent && this.left > 0 && !lane.stopped) {
+    while (this.inflight < job.maxConcurrent && this.left > 0 && !lane.stopped && !this.goaway) {
       let id: number | null;
       const t = performance.now();
       try {
         id = hs.h3.request(lane.fields, { end: lane.body === null || lane.body.length === 0 });
       } catch (e) {
-        // GOAWAY or a closed connection: no more requests on this one.
+        if (hs.goawayReceived) {
+          this.goaway = true;
+          break;
+        }
+        // A closed connection: no more requests on this one.
         this.connectionEnded(e);
         return;
       }
@@ -351,7 +383,11 @@ class LoadClient {
       }
     }
     hs.kick();
-    if (this.inflight === 0 && (this.left === 0 || lane.stopped)) this.finish();
+    if (this.inflight > 0) return;
+    if (this.left === 0 || lane.stopped) this.finish();
+    // After GOAWAY the accepted requests finished; the ones not issued are lost (h2load's
+    // process_request_failure: failed and errored).
+    else if (this.goaway) this.connectionEnded(new Error('the server sent GOAWAY: requests not issued on this connection'));
   }
 
   /** Completions arrive while the session dispatches events: start new requests after that. */
@@ -377,10 +413,13 @@ class LoadClient {
 
   gotHeaders(r: Req, headers: HeaderField[]): void {
     if (r.counted) this.lane.headerBytesDecoded += fieldBytes(headers);
-    if (this.firstByte < 0) {
-      this.firstByte = performance.now();
-      this.lane.ttfbMs.push(this.firstByte - this.connectStart);
-    }
+  }
+
+  /** h2load's record_ttfb: the first response body byte, or the end of a response without one. */
+  private firstByteNow(): void {
+    if (this.firstByte >= 0) return;
+    this.firstByte = performance.now();
+    this.lane.ttfbMs.push(this.firstByte - this.connectStart);
   }
 
   readBody(r: Req): void {
@@ -389,7 +428,10 @@ class LoadClient {
     const scratch = hs.scratch;
     for (;;) {
       const res = hs.h3.read(r.id, scratch);
-      if (r.counted) this.lane.dataBytes += res.bytes;
+      if (res.bytes > 0) {
+        this.firstByteNow();
+        if (r.counted) this.lane.dataBytes += res.bytes;
+      }
       if (res.fin) {
         this.complete(r);
         return;
@@ -411,16 +453,18 @@ class LoadClient {
     if (r.finished) return;
     const now = performance.now();
     this.release(r);
+    this.firstByteNow();
     const lane = this.lane;
     if (r.counted && !lane.over) {
       lane.counts.done++;
+      lane.completed++;
+      this.completed++;
       lane.latency.record((now - r.start) * 1000);
       const cls = Math.floor(r.status / 100);
       if (cls >= 1 && cls <= 5) lane.statusClasses[cls]!++;
       lane.statusCodes[r.status] = (lane.statusCodes[r.status] ?? 0) + 1;
       if (cls === 2 || cls === 3) {
         lane.counts.succeeded++;
-        this.succeeded++;
       } else {
         lane.counts.failed++;
       }
@@ -492,7 +536,9 @@ class LoadClient {
     if (this.activeTimer !== undefined) clearTimeout(this.activeTimer);
     const lane = this.lane;
     const end = this.lastDone >= 0 ? this.lastDone : performance.now();
-    if (this.succeeded > 0) lane.clientRps.push(this.succeeded / Math.max(1e-6, (end - Math.max(this.connectStart, this.measureStart)) / 1000));
+    // h2load: every client that ran in the measurement has a req/s sample, 0 included.
+    const span = (end - Math.max(this.connectStart, this.measureStart)) / 1000;
+    if (lane.measuring && span > 1e-9) lane.clientRps.push(this.completed / span);
     lane.endedAt = Math.max(lane.endedAt, performance.timeOrigin + end);
     const quic = this.quic;
     if (quic !== undefined) {
@@ -554,6 +600,37 @@ function describeError(e: unknown): string {
   return err?.code !== undefined && !msg.includes(err.code) ? `${err.code}: ${msg}` : msg;
 }
 
+/**
+ * The request's field section: the URL's (or -H's) :authority and :path, a user-agent unless given,
+ * content-length of the body unless given, then the -H fields.
+ */
+export function requestFields(url: URL, method: string, headers: ReadonlyArray<[string, string]>, body: Uint8Array | null): HeaderFieldInput[] {
+  const authority = headers.find((h) => h[0] === ':authority')?.[1] ?? url.host;
+  const path = headers.find((h) => h[0] === ':path')?.[1] ?? `${url.pathname || '/'}${url.search}`;
+  const extra = headers.filter((h) => !h[0].startsWith(':'));
+  const fields: HeaderFieldInput[] = [[':method', method], [':scheme', 'https'], [':authority', authority], [':path', path]];
+  if (!extra.some((h) => h[0] === 'user-agent')) fields.push(['user-agent', 'quiver-load']);
+  if (body !== null && !extra.some((h) => h[0] === 'content-length')) fields.push(['content-length', String(body.length)]);
+  for (const h of extra) fields.push(h);
+  return fields;
+}
+
+/**
+ * Check the request every client will send, as the HTTP/3 layer will (RFC 9114 §4.2, §4.3.1), and
+ * that a content-length matches the body; returns why not, or null.
+ */
+export function checkRequest(url: URL, method: string, headers: ReadonlyArray<[string, string]>, body: Uint8Array | null): string | null {
+  let head: { contentLength: number };
+  try {
+    head = checkRequestToSend(requestFields(url, method, headers, body), false);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const len = body === null ? 0 : body.length;
+  if (head.contentLength >= 0 && head.contentLength !== len) return `content-length ${head.contentLength} does not match the ${len}-byte request body`;
+  return null;
+}
+
 class Lane {
   readonly job: LaneJob;
   readonly fields: HeaderFieldInput[];
@@ -569,6 +646,8 @@ class Lane {
   private errorKinds = 0;
   bytesReceived = 0;
   bytesSent = 0;
+  streamBytesReceived = 0;
+  completed = 0;
   headerBytes = 0;
   headerBytesDecoded = 0;
   dataBytes = 0;
@@ -591,15 +670,7 @@ class Lane {
 
   constructor(job: LaneJob) {
     this.job = job;
-    const url = new URL(job.url);
-    const authority = job.headers.find((h) => h[0] === ':authority')?.[1] ?? url.host;
-    const path = job.headers.find((h) => h[0] === ':path')?.[1] ?? `${url.pathname || '/'}${url.search}`;
-    const extra = job.headers.filter((h) => !h[0].startsWith(':'));
-    const fields: HeaderFieldInput[] = [[':method', job.method], [':scheme', 'https'], [':authority', authority], [':path', path]];
-    if (!extra.some((h) => h[0] === 'user-agent')) fields.push(['user-agent', 'quiver-load']);
-    if (job.body !== null && !extra.some((h) => h[0] === 'content-length')) fields.push(['content-length', String(job.body.length)]);
-    for (const h of extra) fields.push(h);
-    this.fields = fields;
+    this.fields = requestFields(new URL(job.url), job.method, job.headers, job.body);
     this.body = job.body;
     this.progressCell = job.control !== undefined ? new Int32Array(job.control) : undefined;
   }
@@ -655,7 +726,9 @@ class Lane {
       this.clients.push(new LoadClient(this, i, duration ? Infinity : job.clients[i]!));
       if (!duration) this.counts.total += job.clients[i]!;
     }
-    await Promise.all(this.clients.map((c) => c.run()));
+    // Wait for the clients' ends, not for run(): a client still dialling when -D ends is done.
+    for (const c of this.clients) void c.run().catch((e: unknown) => c.connectionEnded(e));
+    await Promise.all(this.clients.map((c) => c.done));
     if (deadline !== undefined) clearTimeout(deadline);
     if (warm !== undefined) clearTimeout(warm);
     if (duration) {
@@ -668,10 +741,12 @@ class Lane {
       startedAt: this.startedAt,
       endedAt: this.endedAt,
       requests: { ...this.counts },
+      completed: this.completed,
       statusClasses: [...this.statusClasses],
       statusCodes: { ...this.statusCodes },
       bytesReceived: this.bytesReceived,
       bytesSent: this.bytesSent,
+      streamBytesReceived: this.streamBytesReceived,
       headerBytes: this.headerBytes,
       headerBytesDecoded: this.headerBytesDecoded,
       dataBytes: this.dataBytes,

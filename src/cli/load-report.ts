@@ -10,15 +10,19 @@ export interface LoadReport {
   threads: number;
   clients: number;
   requests: RequestCounts;
-  /** Successful requests per second over the run (h2load's "req/s"). */
+  /** Responses received in full, whatever their status (h2load's req_success). */
+  completed: number;
+  /** Completed responses per second over the run (h2load's "req/s": req_success / duration). */
   reqPerSec: number;
-  /** Bytes received per second. */
+  /** Traffic total (application bytes) per second. */
   bytesPerSec: number;
   statusCodes: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
   statusExact: Record<string, number>;
   traffic: {
-    /** UDP payload bytes received (QUIC packets: encrypted, with handshake, ACK and control traffic). */
+    /** Application data read off every stream (HTTP/3 frames, decrypted): h2load's "total" for HTTP/3. */
     total: number;
+    /** UDP payload bytes received (QUIC packets: encrypted, with handshake, ACK and control traffic). */
+    udpReceived: number;
     /** Response HEADERS frame payloads (QPACK-compressed field sections). */
     headers: number;
     /** Name + value lengths of the decoded response fields. */
@@ -27,6 +31,7 @@ export interface LoadReport {
     spaceSavings: number;
     /** Response body bytes (DATA payload). */
     data: number;
+    /** UDP payload bytes sent. */
     sent: number;
     requestBody: number;
   };
@@ -62,6 +67,8 @@ export function mergeLanes(lanes: readonly LaneResult[]): LoadReport {
   let start = Infinity;
   let end = -Infinity;
   let total = 0;
+  let udpReceived = 0;
+  let completed = 0;
   let sent = 0;
   let headers = 0;
   let headersDecoded = 0;
@@ -84,7 +91,9 @@ export function mergeLanes(lanes: readonly LaneResult[]): LoadReport {
     rps.push(...l.clientRps);
     start = Math.min(start, l.startedAt);
     end = Math.max(end, l.endedAt);
-    total += l.bytesReceived;
+    total += l.streamBytesReceived;
+    udpReceived += l.bytesReceived;
+    completed += l.completed;
     sent += l.bytesSent;
     headers += l.headerBytes;
     headersDecoded += l.headerBytesDecoded;
@@ -105,11 +114,12 @@ export function mergeLanes(lanes: readonly LaneResult[]): LoadReport {
     threads: lanes.length,
     clients,
     requests,
-    reqPerSec: sec > 0 ? requests.succeeded / sec : 0,
+    completed,
+    reqPerSec: sec > 0 ? completed / sec : 0,
     bytesPerSec: sec > 0 ? total / sec : 0,
     statusCodes: { '1xx': classes[1]!, '2xx': classes[2]!, '3xx': classes[3]!, '4xx': classes[4]!, '5xx': classes[5]! },
     statusExact: exact,
-    traffic: { total, headers, headersDecoded, spaceSavings: headersDecoded > 0 ? (1 - headers / headersDecoded) * 100 : 0, data, sent, requestBody },
+    traffic: { total, udpReceived, headers, headersDecoded, spaceSavings: headersDecoded > 0 ? (1 - headers / headersDecoded) * 100 : 0, data, sent, requestBody },
     datagrams: { sent: dgSent, received: dgRecv },
     packetsLost: lost,
     timeForRequest: {
@@ -171,7 +181,7 @@ export function formatReport(r: LoadReport): string[] {
   out.push(
     `traffic: ${formatBytes(t.total)} (${t.total}) total, ${formatBytes(t.headers)} (${t.headers}) headers (space savings ${dtos(t.spaceSavings)}%), ${formatBytes(t.data)} (${t.data}) data`,
   );
-  out.push(`UDP datagram: ${r.datagrams.sent} sent, ${r.datagrams.received} received`);
+  out.push(`UDP: ${r.datagrams.sent} datagrams (${r.traffic.sent} bytes) sent, ${r.datagrams.received} datagrams (${r.traffic.udpReceived} bytes) received, ${r.packetsLost} packets lost`);
   out.push('                     min         max         mean         sd        +/- sd');
   out.push(row('time for request', r.timeForRequest, formatDuration));
   out.push(row('time for connect', r.timeForConnect, formatDuration));

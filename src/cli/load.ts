@@ -1,6 +1,6 @@
 // L7: `quiver load` — an h2load-like HTTP/3 load generator. Requests are spread as h2load spreads
-// them: -n / -c per client (the first n % c clients make one more), clients over -t threads (the
-// first c % t threads take one more), -m requests in flight per connection. With -t 1 the clients
+// them: -n and -c over the -t threads, then each thread's requests over its clients (remainders to
+// the first ones, see planLoad), -m requests in flight per connection. With -t 1 the clients
 // run on the main thread; with more, every thread is a piscina worker (workers/load.ts → runLane)
 // on its own event loop, the main thread only starts them together (a SharedArrayBuffer go flag),
 // prints progress from shared counters and merges their results (latency histograms, counters).
@@ -21,15 +21,17 @@ export interface LoadPlan {
   threads: number[][];
 }
 
-/** h2load's split: n / c requests per client, c / t clients per thread (remainders to the first ones). */
+/**
+ * h2load's split (h2load.cc main / Worker): -n over the -t threads and -c over the threads (the first
+ * n % t threads take one more request, the first c % t one more client), then each thread's requests
+ * over its own clients (the first ones one more). With n >= c >= t every client gets at least one.
+ */
 export function planLoad(requests: number, clients: number, threads: number): LoadPlan {
-  const perClient = Array.from({ length: clients }, (_, i) => Math.floor(requests / clients) + (i < requests % clients ? 1 : 0));
   const out: number[][] = [];
-  let next = 0;
   for (let t = 0; t < threads; t++) {
     const k = Math.floor(clients / threads) + (t < clients % threads ? 1 : 0);
-    out.push(perClient.slice(next, next + k));
-    next += k;
+    const n = Math.floor(requests / threads) + (t < requests % threads ? 1 : 0);
+    out.push(Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0)));
   }
   return { threads: out };
 }

@@ -82,6 +82,31 @@ test('merging (also from the structured-clone form) equals recording in one hist
   t.throws(() => new Histogram().merge({ count: 1, min: 0, max: 0, mean: 0, m2: 0, buckets: [[HISTOGRAM_BUCKETS, 1]] }), { instanceOf: RangeError });
 });
 
+test('+/- sd share: identical samples are all within; the estimate errs by at most the boundary buckets', (t) => {
+  // Regression: midpoints compared with mean ± sd put a constant 1000.4 µs (bucket 1000..1003,
+  // midpoint 1001.5) outside [1000.4, 1000.4] — h2load would print 100 %, we printed 0 %.
+  const h = new Histogram();
+  for (let i = 0; i < 50; i++) h.record(1000.4);
+  t.is(h.summary().withinSd, 1);
+  t.is(h.summary().sd, 0);
+  fc.assert(
+    fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 300 }), (values) => {
+      const hh = new Histogram();
+      for (const v of values) hh.record(v);
+      const s = hh.summary();
+      const exact = summarize(values);
+      const lo = s.mean - s.sd;
+      const hi = s.mean + s.sd;
+      // Samples whose bucket straddles a bound are the only ones the estimate may misplace.
+      const edge = new Set([bucketOf(Math.round(lo)), bucketOf(Math.round(hi))]);
+      let straddling = 0;
+      for (const v of values) if (edge.has(bucketOf(Math.round(v)))) straddling++;
+      return Math.abs(s.withinSd - exact.withinSd) <= straddling / values.length + 1e-9;
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('empty histogram and empty sample list summarise to zeros', (t) => {
   t.deepEqual(new Histogram().summary(), { count: 0, min: 0, max: 0, mean: 0, sd: 0, withinSd: 0 });
   t.is(new Histogram().percentile(0.5), 0);

@@ -69,6 +69,10 @@ async function startServer(): Promise<{ server: Http3Server; base: string; view:
       return;
     }
     if (path === '/hang') return; // never answers
+    if (path === '/slow') {
+      setTimeout(() => send(200, 'slow'), 300);
+      return;
+    }
     send(200, `hello ${path} ${'x'.repeat(100)}`);
   });
   await server.listen(0, '127.0.0.1');
@@ -95,8 +99,22 @@ test('planLoad spreads requests and clients as h2load does', (t) => {
     [50, 50],
     [50, 50],
   ]);
-  t.deepEqual(planLoad(10, 3, 2).threads, [[4, 3], [3]]);
+  // h2load.cc splits -n over the threads first (5 + 5), then each thread's share over its clients.
+  t.deepEqual(planLoad(10, 3, 2).threads, [[3, 2], [5]]);
   t.deepEqual(planLoad(7, 7, 3).threads, [[1, 1, 1], [1, 1], [1, 1]]);
+  t.deepEqual(planLoad(11, 4, 3).threads, [[2, 2], [4], [3]]);
+  for (let n = 1; n <= 40; n++) {
+    for (let c = 1; c <= n; c++) {
+      for (let th = 1; th <= c; th++) {
+        const p = planLoad(n, c, th).threads;
+        const flat = p.flat();
+        if (p.length !== th || flat.length !== c || flat.reduce((a, b) => a + b, 0) !== n || flat.some((x) => x < 1)) {
+          t.fail(`planLoad(${n}, ${c}, ${th}) = ${JSON.stringify(p)}`);
+          return;
+        }
+      }
+    }
+  }
 });
 
 test.serial('-n 200 -c 4 -m 10 -t 2: all succeed, spread over both threads, bytes match the server', async (t) => {
@@ -119,7 +137,11 @@ test.serial('-n 200 -c 4 -m 10 -t 2: all succeed, spread over both threads, byte
     t.is(view.requests, 200);
     t.is(server.quic!.stats.endpoint.connectionsAccepted, 4, 'one connection per client');
     t.is(r.traffic.data, view.bodyBytesSent, 'response body bytes as the server sent them');
-    t.true(r.traffic.total > r.traffic.data, 'UDP payload bytes exceed the body bytes');
+    // h2load's "total" for HTTP/3: stream data read (frames, decrypted): more than headers + body,
+    // less than the UDP payloads (which add packet headers, AEAD tags, handshake and ACKs).
+    t.true(r.traffic.total > r.traffic.data + r.traffic.headers, `total ${r.traffic.total}`);
+    t.true(r.traffic.udpReceived > r.traffic.total, `UDP ${r.traffic.udpReceived}`);
+    t.is(r.completed, 200);
     t.true(r.traffic.headers > 0 && r.traffic.headers < r.traffic.headersDecoded, 'QPACK-compressed headers are smaller than decoded');
     t.true(r.traffic.spaceSavings > 0 && r.traffic.spaceSavings < 100);
     t.true(r.datagrams.received > 0 && r.datagrams.sent > 0);
@@ -127,6 +149,7 @@ test.serial('-n 200 -c 4 -m 10 -t 2: all succeed, spread over both threads, byte
     t.true(r.timeForRequest.min > 0 && r.timeForRequest.min <= r.timeForRequest.p50 && r.timeForRequest.p50 <= r.timeForRequest.max);
     t.is(r.timeForConnect.count, 4);
     t.is(r.timeToFirstByte.count, 4);
+    t.true(r.timeToFirstByte.min >= r.timeForConnect.min, 'the first response byte comes after the handshake');
     t.is(r.reqPerSecPerClient.count, 4);
     t.true(r.reqPerSec > 0 && r.durationMs > 0);
     t.is(r.alpn, 'h3');
@@ -168,6 +191,9 @@ test.serial('404s count under 4xx and as failed (not errored); no success → ex
     const half = await load(args(`${base}/half`, ['-n', '20', '-c', '1', '-m', '1']));
     t.deepEqual(half.statusCodes, { '1xx': 0, '2xx': 10, '3xx': 0, '4xx': 10, '5xx': 0 });
     t.deepEqual(half.requests, { total: 20, started: 20, done: 20, succeeded: 10, failed: 10, errored: 0, timeout: 0 });
+    t.is(half.completed, 20, "h2load's req/s counts every response received in full, 404s included");
+    t.is(half.reqPerSec, 20 / (half.durationMs / 1000));
+    t.is(half.reqPerSecPerClient.count, 1);
     const out = sink();
     const code = await runLoad(args(`${base}/missing`, ['-n', '6', '-c', '2']), { stdout: out.w, stderr: out.w });
     t.is(code, 1);
@@ -183,10 +209,28 @@ test.serial('a stream reset by the server: done, failed and errored', async (t) 
   try {
     const r = await load(args(`${base}/reset`, ['-n', '10', '-c', '1', '-m', '1']));
     t.deepEqual(r.requests, { total: 10, started: 10, done: 10, succeeded: 5, failed: 5, errored: 5, timeout: 0 });
+    t.is(r.completed, 5, 'reset streams are done but not completed');
     t.true(Object.keys(r.errors).some((k) => /reset by the server/.test(k)), JSON.stringify(r.errors));
   } finally {
     await server.close();
   }
+});
+
+test.serial('a server GOAWAY mid-run: accepted requests finish, the rest fail; no crash, no hang', async (t) => {
+  const { server, base, view } = await startServer();
+  const started = Date.now();
+  const running = load(args(`${base}/slow`, ['-n', '20', '-c', '1', '-m', '4']));
+  while (view.requests < 4 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+  const closing = server.close(); // graceful: GOAWAY, then waits for the requests in flight
+  const r = await running;
+  await closing;
+  t.true(Date.now() - started < 5000);
+  t.is(r.requests.total, 20);
+  t.true(r.requests.succeeded >= 4, `the ${view.requests} requests the server accepted finish: ${JSON.stringify(r.requests)}`);
+  t.is(r.requests.succeeded + r.requests.failed, 20);
+  t.is(r.requests.failed, r.requests.errored);
+  t.is(r.requests.timeout, 0);
+  t.true(Object.keys(r.errors).some((k) => /GOAWAY/.test(k)), JSON.stringify(r.errors));
 });
 
 test.serial('a closed port: every request errored, non-zero exit, no hang', async (t) => {
@@ -340,6 +384,10 @@ test('option errors name the option', (t) => {
   bad([u, '-H', 'bad name: v'], /--header: invalid header name/);
   bad([u, '-H', ':method: GET'], /--header: only :authority and :path/);
   bad([u, '-H', 'Connection: close'], /--header: connection is connection-specific/);
+  bad([u, '-H', 'te: gzip'], /--header: the request would be malformed: .*TE value "gzip"/);
+  bad([u, '-d', 'hello', '-H', 'content-length: 3'], /--header: .*content-length 3 does not match the 5-byte request body/);
+  bad([u, '-H', 'content-length: 3'], /--header: .*content-length 3 does not match the 0-byte/);
+  bad([u, '-H', ':path: '], /--header: the request would be malformed/);
   bad([u, '-X', 'G-T'], /--request/);
   bad([u, '-d', '@/nonexistent/file'], /--data: cannot read/);
   bad([u, '-d', '@-'], /--data/);
