@@ -13,6 +13,11 @@
 //   granularity is held (pacing, RFC 9002 §7.7) and the connection is not pulled again until then.
 // - One timer for everything: re-armed to the minimum of every connection's nextTimeout() and every
 //   held datagram's release time; on expiry due connections get onTimeout(now) and a flush.
+//   Deadlines live in a min-heap keyed by connection (lazy deletion): after a flush only the
+//   connections it touched are asked for nextTimeout() again, so a flush costs O(touched · log n),
+//   not O(connections). With few connections (≤ SMALL_POPULATION) every flush still re-reads them
+//   all; with more, a sweep re-reads them all once per SWEEP_MS as a safety net for state changed
+//   without markDirty().
 // - Backpressure: dgram/libuv never reports EAGAIN (it queues the send instead), so the bound is
 //   the ring: a slot returns when dgram's callback fires; when none is free the flush stops and
 //   resumes on the next release. Send errors (ENOBUFS, EHOSTUNREACH, …) are counted; QUIC's loss
@@ -97,6 +102,11 @@ interface SocketEntry {
   connected: PathInfo | undefined;
 }
 
+/** Up to this many connections every flush re-reads every deadline (cheap, and needs no bookkeeping). */
+const SMALL_POPULATION = 64;
+/** With more connections, every deadline is re-read at least this often (ms). */
+const SWEEP_MS = 1000;
+
 interface Held {
   slot: SendSlot;
   length: number;
@@ -142,6 +152,14 @@ export class UdpDriver<C extends DriverConnection> {
   private closed = false;
   private readonly flushCallback = (): void => this.flush();
   private readonly timerCallback = (): void => this.onTimer();
+  /** Last nextTimeout() read per connection (NaN: consumed by a timer fire, to be re-read). */
+  private readonly deadlines = new Map<C, number>();
+  /** Min-heap of (deadline, connection); an entry is live while deadlines.get(conn) === deadline. */
+  private readonly heapT: number[] = [];
+  private readonly heapC: C[] = [];
+  /** Connections pumped or pulled in the current flush (their deadlines are re-read after it). */
+  private readonly touched = new Set<C>();
+  private lastSweep = -Infinity;
 
   constructor(endpoint: DriverEndpoint<C>, options: DriverOptions<C> = {}) {
     this.endpoint = endpoint;
@@ -265,6 +283,7 @@ export class UdpDriver<C extends DriverConnection> {
 
   /** Deliver a connection's pending events to its sink. */
   private pump(conn: C): void {
+    this.touched.add(conn);
     const sink = this.sinks.get(conn);
     let ev: ConnectionEvent | undefined;
     while ((ev = conn.pollEvent()) !== undefined) {
@@ -302,6 +321,8 @@ export class UdpDriver<C extends DriverConnection> {
         const sink = this.sinks.get(conn);
         this.sinks.delete(conn);
         this.dirty.delete(conn);
+        this.touched.delete(conn);
+        this.deadlines.delete(conn); // its heap entries are dead now
         const h = this.held.get(conn);
         if (h !== undefined) {
           this.held.delete(conn);
@@ -314,6 +335,7 @@ export class UdpDriver<C extends DriverConnection> {
 
   /** Pull up to `max` datagrams from one connection. done: it has nothing more for now. */
   private pull(conn: C, now: number, max: number): { sent: number; done: boolean } {
+    this.touched.add(conn);
     if (this.held.has(conn)) return { sent: 0, done: true };
     let sent = 0;
     while (sent < max) {
@@ -412,20 +434,38 @@ export class UdpDriver<C extends DriverConnection> {
     }
   }
 
-  /** Earliest deadline: connection timers and held datagrams. */
+  /** Earliest deadline: connection timers (as last read) and held datagrams. */
   nextDeadline(): number {
-    let t = Infinity;
-    for (const conn of this.endpoint.connections()) {
-      const n = conn.nextTimeout();
-      if (n < t) t = n;
-    }
+    let t = this.heapMin();
     for (const h of this.held.values()) if (h.releaseTime < t) t = h.releaseTime;
     return t;
   }
 
+  /** Re-read one connection's nextTimeout(); a changed deadline gets a heap entry. */
+  private track(conn: C): void {
+    const d = conn.nextTimeout();
+    if (this.deadlines.get(conn) === d) return;
+    this.deadlines.set(conn, d);
+    if (d !== Infinity) this.heapPush(d, conn);
+  }
+
+  /** Re-read every connection's deadline (all of them when few, else once per SWEEP_MS). */
+  private refreshDeadlines(now: number): void {
+    for (const conn of this.touched) this.track(conn);
+    this.touched.clear();
+    if (this.deadlines.size <= SMALL_POPULATION || now - this.lastSweep >= SWEEP_MS) {
+      this.lastSweep = now;
+      for (const conn of this.endpoint.connections()) this.track(conn);
+    }
+    // Dead entries sink out at the top; rebuild when they outnumber the live ones.
+    if (this.heapT.length > 64 && this.heapT.length > 4 * this.deadlines.size) this.rebuildHeap();
+  }
+
   private armTimer(now: number): void {
     if (this.closed) return;
-    const deadline = this.nextDeadline();
+    this.refreshDeadlines(now);
+    let deadline = this.nextDeadline();
+    if (this.deadlines.size > SMALL_POPULATION && this.lastSweep + SWEEP_MS < deadline) deadline = this.lastSweep + SWEEP_MS;
     if (deadline === Infinity) return;
     // A timer that fires earlier than needed only costs a re-arm; keep an earlier one.
     if (this.timer !== undefined && this.timerDeadline <= deadline) return;
@@ -441,18 +481,100 @@ export class UdpDriver<C extends DriverConnection> {
     if (this.closed) return;
     this.stats.timerFires++;
     const now = this.clock();
-    for (const conn of this.endpoint.connections()) {
-      if (conn.nextTimeout() <= now) {
-        try {
-          conn.onTimeout(now);
-        } catch (e) {
-          process.emitWarning(`quiver: connection.onTimeout threw: ${(e as Error)?.stack ?? String(e)}`, { code: 'QUIVER_CORE' });
-        }
-        this.dirty.add(conn);
-        this.endpoint.touch(conn);
+    // Few connections: re-read them all, as every flush does (a deadline changed since is honoured).
+    if (this.deadlines.size <= SMALL_POPULATION) for (const conn of this.endpoint.connections()) this.track(conn);
+    // Live heap entries that are due, earliest first. Reading the deadline NaN marks it consumed:
+    // any other entry of the same connection is dead, and the flush below re-reads it.
+    while (this.heapT.length > 0) {
+      const t = this.heapT[0]!;
+      const conn = this.heapC[0]!;
+      if (this.deadlines.get(conn) !== t) {
+        this.heapPop();
+        continue;
       }
+      if (t > now) break;
+      this.heapPop();
+      this.deadlines.set(conn, NaN);
+      this.touched.add(conn);
+      if (conn.nextTimeout() > now) continue; // moved later without our seeing it: re-read only
+      try {
+        conn.onTimeout(now);
+      } catch (e) {
+        process.emitWarning(`quiver: connection.onTimeout threw: ${(e as Error)?.stack ?? String(e)}`, { code: 'QUIVER_CORE' });
+      }
+      this.dirty.add(conn);
+      this.endpoint.touch(conn);
     }
     this.flush();
+  }
+
+  // ---- deadline heap (parallel arrays; lazy deletion) ----
+
+  private heapMin(): number {
+    while (this.heapT.length > 0) {
+      const t = this.heapT[0]!;
+      if (this.deadlines.get(this.heapC[0]!) === t) return t;
+      this.heapPop();
+    }
+    return Infinity;
+  }
+
+  private heapPush(t: number, c: C): void {
+    const ht = this.heapT;
+    const hc = this.heapC;
+    let i = ht.length;
+    ht.push(t);
+    hc.push(c);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (ht[p]! <= t) break;
+      ht[i] = ht[p]!;
+      hc[i] = hc[p]!;
+      i = p;
+    }
+    ht[i] = t;
+    hc[i] = c;
+  }
+
+  private heapPop(): void {
+    const ht = this.heapT;
+    const hc = this.heapC;
+    const lastT = ht.pop()!;
+    const lastC = hc.pop()!;
+    if (ht.length === 0) return;
+    this.siftDown(0, lastT, lastC);
+  }
+
+  private siftDown(i: number, t: number, c: C): void {
+    const ht = this.heapT;
+    const hc = this.heapC;
+    const n = ht.length;
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      if (m + 1 < n && ht[m + 1]! < ht[m]!) m++;
+      if (ht[m]! >= t) break;
+      ht[i] = ht[m]!;
+      hc[i] = hc[m]!;
+      i = m;
+    }
+    ht[i] = t;
+    hc[i] = c;
+  }
+
+  /** Keep only live entries (one per connection) and restore the heap order. */
+  private rebuildHeap(): void {
+    const ht = this.heapT;
+    const hc = this.heapC;
+    ht.length = 0;
+    hc.length = 0;
+    for (const [c, t] of this.deadlines) {
+      if (t === t && t !== Infinity) {
+        ht.push(t);
+        hc.push(c);
+      }
+    }
+    for (let i = (ht.length >> 1) - 1; i >= 0; i--) this.siftDown(i, ht[i]!, hc[i]!);
   }
 
   /** Keep the process alive while this driver has sockets (default), or not. */
@@ -472,6 +594,10 @@ export class UdpDriver<C extends DriverConnection> {
     for (const h of this.held.values()) this.ring.release(h.slot);
     this.held.clear();
     this.dirty.clear();
+    this.touched.clear();
+    this.deadlines.clear();
+    this.heapT.length = 0;
+    this.heapC.length = 0;
     return Promise.all(
       this.sockets.map(
         (s) =>
