@@ -11,6 +11,9 @@
 //   comlink only for the control plane (stats(), drain, shutdown, ticket keys);
 // - owns the session ticket keyring: rotates it and pushes the keys to every worker, so a ticket
 //   any worker sealed resumes on every other one, also after rotations;
+// - with 0-RTT (enableEarlyData), makes the anti-replay store every worker shares (one
+//   SharedArrayBuffer, src/multicore/anti-replay.ts), so a replayed ClientHello is accepted at
+//   most once whichever worker it reaches;
 // - supervises the workers: one that exits is replaced (fresh rings and metrics block, same index
 //   and keys) and takes new connections again; meanwhile datagrams for it are dropped and counted.
 // The application runs in the workers: 'echo' (raw QUIC, src/multicore/app.ts), 'static' (what
@@ -32,6 +35,7 @@ import { bindUdpSocket, listenAddresses, type BoundSocket } from '../io/udp-sock
 import { QuiverMetrics } from '../metrics/quiver-metrics.js';
 import { resolveApp, type MulticoreApp } from './http3-app.js';
 import { AddressFormatter, encodeAddress } from './address.js';
+import { SharedAntiReplay, createAntiReplayBuffer, type SharedAntiReplayOptions, type SharedAntiReplayStats } from './anti-replay.js';
 import { WorkerCidCodec } from './cid.js';
 import { MetricsBlock, ROUTER_SCHEMA, WORKER_SCHEMA, collect, type CollectedMetrics, type RouterMetric, type WorkerMetric } from './metrics-block.js';
 import { DEFAULT_SLOT_PAYLOAD, RingConsumer, RingProducer, SlotKind, createRing, type RingCounters } from './ring.js';
@@ -79,6 +83,11 @@ export interface MulticoreOptions extends ServerOptions {
   respawn?: boolean;
   /** Session ticket keys: a new sealing key this often, pushed from this thread to every worker (default 12 h). */
   ticketRotationMs?: number;
+  /**
+   * With enableEarlyData: the 0-RTT anti-replay store shared by all workers (mode 'single-use' by
+   * default, as listen(); capacity 131 072 entries = 1 MiB; when full, 0-RTT is rejected).
+   */
+  antiReplay?: SharedAntiReplayOptions;
 }
 
 const EXTRA_KEYS = [
@@ -97,6 +106,7 @@ const EXTRA_KEYS = [
   'qpackTableCapacity',
   'respawn',
   'ticketRotationMs',
+  'antiReplay',
 ];
 
 export interface MulticoreMetrics {
@@ -105,6 +115,8 @@ export interface MulticoreMetrics {
   alive: boolean[];
   workers: CollectedMetrics<WorkerMetric>;
   rings: Array<{ rx: RingCounters; tx: RingCounters }>;
+  /** The shared 0-RTT anti-replay store's counters (undefined without enableEarlyData). */
+  antiReplay?: SharedAntiReplayStats;
 }
 
 interface WorkerHandle {
@@ -146,6 +158,8 @@ export interface WorkerSpawner {
   respawn: boolean;
   ticketRing: TicketKeyring | undefined;
   ticketRotationMs: number;
+  /** The main thread's view of the shared anti-replay store (0-RTT on). */
+  antiReplay?: SharedAntiReplay | undefined;
 }
 
 const RESPAWN_WINDOW_MS = 60_000;
@@ -389,6 +403,7 @@ export class MulticoreServer extends EventEmitter {
       alive: this.handles.map((h) => !h.exited),
       workers: collect(this.handles.map((h) => h.metrics)),
       rings: this.handles.map((h) => ({ rx: h.rx.counters(), tx: h.tx.counters() })),
+      ...(this.spawner?.antiReplay === undefined ? {} : { antiReplay: this.spawner.antiReplay.stats() }),
     };
   }
 
@@ -518,7 +533,11 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
   const batchSize = checkOptionalInt('options.batchSize', raw['batchSize'], 1, 65536, 256);
   const spinTurns = checkOptionalInt('options.spinTurns', raw['spinTurns'], 0, 1000, 1);
   if (typeof o.keylog === 'function') throw new TypeError('options.keylog: a function cannot run in worker threads; give a file name');
-  if (o.enableEarlyData) throw new TypeError('options.enableEarlyData: not supported with workers yet (0-RTT anti-replay is per worker)');
+  // 0-RTT: one anti-replay store for every worker (RFC 8446 §8; a per-worker one would accept a
+  // ClientHello replayed to another worker).
+  const rawAntiReplay = raw['antiReplay'];
+  if (rawAntiReplay !== undefined && (rawAntiReplay === null || typeof rawAntiReplay !== 'object')) throw new TypeError('options.antiReplay: expected { mode?, capacity?, windowMs? }');
+  const antiReplayBuffer = o.enableEarlyData ? createAntiReplayBuffer((rawAntiReplay ?? {}) as SharedAntiReplayOptions, secureRandom.randomBytes(16), monotonicNow()) : undefined;
   const cidKey = checkKey('options.cidKey', raw['cidKey'], 16) ?? secureRandom.randomBytes(16);
   const statelessResetKey = checkKey('options.statelessResetKey', raw['statelessResetKey'], 32) ?? secureRandom.randomBytes(32);
   const tokenKey = checkKey('options.tokenKey', raw['tokenKey'], 32) ?? secureRandom.randomBytes(32);
@@ -584,6 +603,7 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
       tokenKey,
       ticketKeys: ticketRing?.exportKeys(),
       ticketRotationMs,
+      antiReplay: antiReplayBuffer,
       options: workerOptions,
       extraOptionNames: EXTRA_KEYS,
       maxConnections,
@@ -646,7 +666,14 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
     bound.socket.close();
     throw e;
   }
-  const server = new MulticoreServer(bound, router, handles, { spawn, ready, respawn, ticketRing, ticketRotationMs });
+  const server = new MulticoreServer(bound, router, handles, {
+    spawn,
+    ready,
+    respawn,
+    ticketRing,
+    ticketRotationMs,
+    antiReplay: antiReplayBuffer === undefined ? undefined : new SharedAntiReplay(antiReplayBuffer),
+  });
   serverRef = server;
   return server;
 }

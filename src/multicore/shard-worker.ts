@@ -4,7 +4,9 @@
 // the stateless reset key (RFC 9000 §10.3.2: any worker can reset a CID of any other), the
 // address-validation token key (RFC 9000 §8.1: a Retry or NEW_TOKEN minted by one worker is
 // checked by whichever worker the client's next Initial lands on) and the session ticket keys
-// (resumption across workers) — then runs a Shard on its rings and exposes the control plane
+// (resumption across workers) and, with 0-RTT, the anti-replay store in a SharedArrayBuffer
+// (src/multicore/anti-replay.ts: a replayed ClientHello is refused whichever worker it reaches) —
+// then runs a Shard on its rings and exposes the control plane
 // (stats snapshot, accept/drain, shutdown) with comlink over a MessagePort: a few calls per
 // connection lifetime at most, never per packet (20–240 µs per call, DESIGN §4).
 import type { MessagePort } from 'node:worker_threads';
@@ -12,11 +14,13 @@ import { expose, wrap, type Remote } from 'comlink';
 import { Connection, type ConnectionOptions } from '../connection/index.js';
 import { Endpoint, type ServerConnectionOptions } from '../endpoint/index.js';
 import { secureRandom } from '../crypto/random.js';
+import { acceptsRememberedSettings, rememberedSettingsFor, type H3LocalSettings } from '../h3/index.js';
 import type { TicketKeyMaterial } from '../tls/session-ticket.js';
 import { monotonicNow } from '../io/clock.js';
 import { keyLogSink } from '../io/keylog.js';
 import { resolveServerOptions } from '../io/options.js';
 import { qlogWriterFor, type QlogWriter } from '../io/qlog-writer.js';
+import { SharedAntiReplay } from './anti-replay.js';
 import { EchoApp, type ShardApp, type ShardConnectionHandler } from './app.js';
 import { WorkerCidCodec } from './cid.js';
 import { HTTP3_CLOSE_CODE, Http3ShardApp, loadAppSetup, type ResolvedApp } from './http3-app.js';
@@ -41,6 +45,8 @@ export interface ShardWorkerData {
   ticketKeys: TicketKeyMaterial[] | undefined;
   /** The main thread rotates ticket keys this often and pushes them (setTicketKeys). */
   ticketRotationMs: number;
+  /** 0-RTT on: the anti-replay store every worker shares (createAntiReplayBuffer). */
+  antiReplay: SharedArrayBuffer | undefined;
   /** listen() options (validated by the main thread; functions are not allowed across threads). */
   options: Record<string, unknown>;
   /** Option names listenMulticore adds (accepted and ignored by the per-worker validation). */
@@ -93,6 +99,21 @@ export function buildShardEndpoint(data: ShardWorkerData, codec: WorkerCidCodec,
     const ring = new SharedTicketKeyring({ random: secureRandom, keys: data.ticketKeys ?? [], rotationMs: 2 * data.ticketRotationMs });
     server.ticketKeys = ring;
     if (tickets !== undefined) tickets.ring = ring;
+  }
+  if (o.enableEarlyData) {
+    if (data.antiReplay === undefined) throw new TypeError('enableEarlyData: the shared anti-replay store is missing');
+    server.enableEarlyData = true;
+    server.antiReplay = new SharedAntiReplay(data.antiReplay);
+    if (data.app.kind === 'http3') {
+      // RFC 9114 §7.2.4.2, as Http3Server.listen() does: tickets carry the SETTINGS the workers'
+      // Http3Servers advertise; 0-RTT only when the ones the client remembered are compatible.
+      const settings: H3LocalSettings = {};
+      const h = data.http3Options;
+      if (typeof h['maxHeaderSize'] === 'number') settings.maxFieldSectionSize = h['maxHeaderSize'];
+      if (typeof h['qpackTableCapacity'] === 'number') settings.qpackMaxTableCapacity = h['qpackTableCapacity'];
+      server.ticketAppData = rememberedSettingsFor(settings);
+      server.acceptEarlyData = (b: Uint8Array) => acceptsRememberedSettings(b, settings);
+    }
   }
   if (o.versions !== undefined) server.versions = o.versions;
   // qlog: one file per connection, as listen() does (options.qlog directory or $QLOGDIR).

@@ -9,7 +9,9 @@
 //    leave no gap whatever the tolerance and the client's clock skew.
 // When the set is full the answer is "reject 0-RTT" (fail closed): the handshake still completes
 // in 1-RTT. The set is per process: a multi-process server must route a client's 0-RTT to the
-// same process or share a store, otherwise a replay to another process is accepted.
+// same process or share a store, otherwise a replay to another process is accepted: the TLS
+// server takes any AntiReplayStore (a multi-core server shares one across its worker threads,
+// src/multicore/anti-replay.ts); antiReplayEntry() is the key/expiry rule every store applies.
 import { toHex } from '../util/bytes.js';
 
 export type AntiReplayMode = 'single-use' | 'window';
@@ -22,7 +24,33 @@ export interface AntiReplayOptions {
   windowMs?: number;
 }
 
-export class AntiReplay {
+/**
+ * What the TLS server asks before accepting 0-RTT (see AntiReplay.check for the arguments). True =
+ * first sighting, 0-RTT may be accepted; false = seen before, or the store cannot tell (full):
+ * reject 0-RTT.
+ */
+export interface AntiReplayStore {
+  check(ticketId: Uint8Array, ticketExpiresAt: number, binder: Uint8Array, now: number, freshUntil?: number): boolean;
+}
+
+/**
+ * The entry a store records for one 0-RTT attempt: the key (ticket id in 'single-use' mode, the
+ * PSK binder in 'window' mode) and the time (ms) until which it must block a repeat.
+ */
+export function antiReplayEntry(
+  mode: AntiReplayMode,
+  windowMs: number,
+  ticketId: Uint8Array,
+  ticketExpiresAt: number,
+  binder: Uint8Array,
+  now: number,
+  freshUntil = now,
+): { key: Uint8Array; expiry: number } {
+  // An entry blocks while expiry > now: keep it until just past freshUntil.
+  return mode === 'single-use' ? { key: ticketId, expiry: ticketExpiresAt } : { key: binder, expiry: Math.max(now + windowMs, freshUntil + 1) };
+}
+
+export class AntiReplay implements AntiReplayStore {
   readonly mode: AntiReplayMode;
   readonly capacity: number;
   readonly windowMs: number;
@@ -49,9 +77,9 @@ export class AntiReplay {
    * remembers it at least that long. True = first sighting, 0-RTT may be accepted.
    */
   check(ticketId: Uint8Array, ticketExpiresAt: number, binder: Uint8Array, now: number, freshUntil = now): boolean {
-    const key = this.mode === 'single-use' ? toHex(ticketId) : toHex(binder);
-    // An entry blocks while expiry > now: keep it until just past freshUntil.
-    const expiry = this.mode === 'single-use' ? ticketExpiresAt : Math.max(now + this.windowMs, freshUntil + 1);
+    const e = antiReplayEntry(this.mode, this.windowMs, ticketId, ticketExpiresAt, binder, now, freshUntil);
+    const key = toHex(e.key);
+    const expiry = e.expiry;
     const prev = this.seen.get(key);
     if (prev !== undefined && prev > now) return false;
     if (this.seen.size >= this.capacity) {

@@ -47,7 +47,7 @@ import {
   encodeNewSessionTicket,
   encodeServerHello,
 } from './wire/messages.js';
-import type { AntiReplay } from './anti-replay.js';
+import type { AntiReplayStore } from './anti-replay.js';
 import {
   DEFAULT_SIGNATURE_SCHEMES,
   decodePeerCertificate,
@@ -95,8 +95,8 @@ export interface EarlyDataContext {
 }
 
 export interface EarlyDataOptions {
-  /** Remembers used tickets / ClientHellos (share one per server process). */
-  antiReplay: AntiReplay;
+  /** Remembers used tickets / ClientHellos (share one per server process, or across processes/threads). */
+  antiReplay: AntiReplayStore;
   /** Allowed difference between the client's ticket age and the server's (ms, default 10 000). */
   ageToleranceMs?: number;
   /** Last word, e.g. QUIC comparing remembered transport parameters (RFC 9001 §4.6.2). */

@@ -44,7 +44,9 @@ test('listenMulticore checks its options before starting anything', async (t) =>
   await t.throwsAsync(listenMulticore({ ...base, cidLength: 4 }), { instanceOf: RangeError, message: /options\.cidLength/ });
   await t.throwsAsync(listenMulticore({ ...base, cidKey: new Uint8Array(8) }), { instanceOf: TypeError, message: /options\.cidKey/ });
   await t.throwsAsync(listenMulticore({ ...base, keylog: () => {} }), { instanceOf: TypeError, message: /options\.keylog/ });
-  await t.throwsAsync(listenMulticore({ ...base, enableEarlyData: true }), { instanceOf: TypeError, message: /options\.enableEarlyData/ });
+  await t.throwsAsync(listenMulticore({ ...base, enableEarlyData: true, sessionTickets: false }), { instanceOf: TypeError, message: /options\.enableEarlyData/ });
+  await t.throwsAsync(listenMulticore({ ...base, enableEarlyData: true, antiReplay: { mode: 'once' as 'window' } }), { instanceOf: TypeError, message: /antiReplay\.mode/ });
+  await t.throwsAsync(listenMulticore({ ...base, enableEarlyData: true, antiReplay: { capacity: 1 } }), { instanceOf: RangeError, message: /antiReplay\.capacity/ });
   await t.throwsAsync(listenMulticore({ ...base, bogus: 1 } as Parameters<typeof listenMulticore>[0]), { instanceOf: TypeError, message: /options\.bogus/ });
   await t.throwsAsync(listenMulticore({ host: '127.0.0.1', alpn: 'echo' }), { instanceOf: TypeError, message: /options\.cert/ });
 });
