@@ -23,7 +23,7 @@ export const USAGE = `Usage:
       --qlog-dir D          write one qlog file per connection into D (default $QLOGDIR)
       --keylog FILE         append TLS secrets for Wireshark (default $SSLKEYLOGFILE)
       --workers N|auto      worker threads (default 1: single-threaded; auto = available cores);
-                            N > 1: one UDP socket, connections routed by CID to N workers, no 0-RTT
+                            N > 1: one UDP socket, connections routed by CID to N workers
   -q, --quiet               print only the URL line
 
   quiver get URL [options]        fetch URL over HTTP/3 (curl-like)

@@ -8,8 +8,8 @@
 // to N worker threads, each running the same site (src/cli/serve-site.ts) over its own connections.
 // The certificate is made (or read) once here and handed to every worker; /metrics over TCP is
 // served from this thread, over HTTP/3 by whichever worker the scraper's connection landed on.
-// Differences: one socket (one address family: 'localhost' binds 127.0.0.1) and no 0-RTT (replay
-// protection is per worker).
+// Differences: one socket (one address family: 'localhost' binds 127.0.0.1). 0-RTT is on in both
+// modes; with workers the anti-replay store is one SharedArrayBuffer they all consult.
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -104,6 +104,8 @@ export async function startServe(args: ServeArgs): Promise<ServeHandle> {
   if (args.workers > 1) {
     multicore = await listenMulticore({
       ...transport,
+      // 0-RTT as single-process serve; the workers share one anti-replay store (src/multicore/anti-replay.ts).
+      enableEarlyData: true,
       workers: args.workers,
       app: { module: 'static', options: root === undefined ? {} : { root } },
     });
@@ -164,7 +166,7 @@ export function banner(h: ServeHandle, args: ServeArgs): string[] {
     `  chromium:  chromium --origin-to-force-quic-on=localhost:${port} --ignore-certificate-errors-spki-list=${h.spkiPin} https://localhost:${port}/`,
     `  upload:    POST/PUT ${h.url}echo echoes the body`,
   ];
-  if (h.multicore !== undefined) lines.push(`  workers:   ${h.workers} threads (one UDP socket in the main thread, connections routed by CID; no 0-RTT)`);
+  if (h.multicore !== undefined) lines.push(`  workers:   ${h.workers} threads (one UDP socket in the main thread, connections routed by CID; shared 0-RTT anti-replay)`);
   if (h.metricsServer !== undefined) {
     const a = h.metricsServer.address;
     lines.push(`  metrics:   http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics (and ${h.url}metrics over HTTP/3)`);

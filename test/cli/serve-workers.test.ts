@@ -2,13 +2,15 @@
 // ngtcp2's gtlsclient downloads 1 MB from it (three at once, so connections spread over both
 // workers), each judged by sha256; `quiver get` POSTs to /echo (sha256); the HTTP/1.1 /metrics of
 // the main thread shows both workers' counters and the router's; /metrics over HTTP/3 answers the
-// same families; SIGTERM shuts it down with status 0.
+// same families; SIGTERM shuts it down with status 0. 0-RTT with workers (one anti-replay store
+// shared by the workers): gtlsclient --session-file/--tp-file and `quiver get --session-file` resume
+// with 0-RTT that the server accepts, whichever worker each run lands on.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { MB, Scope, exited, judgeDownload, makeCert, makeWww, runGtlsClient } from '../interop/peers.js';
+import { MB, Scope, clientFacts, exited, judgeDownload, makeCert, makeWww, runGtlsClient } from '../interop/peers.js';
 import { QUIVER_CLI, startQuiverServe } from '../interop/quiver-cli.js';
 import { pattern, sha256 } from '../io/helpers.js';
 
@@ -86,4 +88,48 @@ test('serve --workers 2: gtlsclient downloads by sha256, /echo, /metrics with bo
   server.child.kill('SIGTERM');
   const end = await exited(server.child);
   t.is(end.code, 0, readFileSync(server.logPath, 'utf8'));
+});
+
+test('serve --workers 2: gtlsclient and quiver get resume with 0-RTT (sent and accepted), on both workers', async (t) => {
+  const dir = scope.tempDir('quiver-serve-workers-0rtt-');
+  const www = makeWww(join(dir, 'www'), { '256k.bin': 256 * 1024 });
+  const cert = makeCert(dir);
+  const server = await startQuiverServe(scope, { www: www.dir, cert, extraArgs: ['--workers', '2'] });
+  const file = www.files.get('256k.bin')!;
+  const extraArgs = [`--session-file=${join(dir, 'session.pem')}`, `--tp-file=${join(dir, 'tp.txt')}`];
+  const first = await runGtlsClient(scope, { port: server.port, paths: ['/256k.bin'], verbose: true, extraArgs, timeoutMs: 20_000 });
+  t.true((await judgeDownload(first, file)).ok, 'first run');
+  t.is(clientFacts(first.log).zeroRttPacketsSent, 0);
+  // Several resumptions: each uses the ticket the previous run saved; runs alternate between workers.
+  for (let i = 0; i < 3; i++) {
+    const again = await runGtlsClient(scope, { port: server.port, paths: ['/256k.bin'], verbose: true, extraArgs, timeoutMs: 20_000 });
+    t.true((await judgeDownload(again, file)).ok, `resumption ${i}`);
+    const f = clientFacts(again.log);
+    t.true(f.zeroRttPacketsSent > 0, `resumption ${i}: no 0-RTT packet sent (no ticket from the workers?)`);
+    t.false(f.earlyDataRejected, `resumption ${i}: a worker rejected early data`);
+  }
+
+  const session = join(dir, 'quiver-session.json');
+  const url = `https://127.0.0.1:${server.port}/256k.bin`;
+  const g1 = await quiverGet(['-k', '-v', '--session-file', session, url]);
+  t.is(g1.code, 0, g1.stderr);
+  t.notRegex(g1.stderr, /0-RTT/);
+  for (let i = 0; i < 2; i++) {
+    const g = await quiverGet(['-k', '-v', '--session-file', session, url]);
+    t.is(g.code, 0, g.stderr);
+    t.is(sha256(g.stdout), file.sha256);
+    t.regex(g.stderr, /\* sending the request as 0-RTT early data/);
+    t.regex(g.stderr, /resumed, 0-RTT accepted/);
+  }
+
+  // The resumptions were served by both workers: 7 connections, 2 of them fresh, at least 3 on each.
+  let metricsUrl: string | undefined;
+  for (let i = 0; i < 100 && metricsUrl === undefined; i++) {
+    metricsUrl = /metrics:\s+(http:\/\/\S+)/.exec(server.log())?.[1];
+    if (metricsUrl === undefined) await new Promise((r) => setTimeout(r, 50));
+  }
+  const tcp = await httpGet(metricsUrl!);
+  for (const w of ['0', '1']) t.true(sample(tcp, 'quiver_connections_accepted_total', `worker="${w}"`) >= 3, `worker ${w} took resumed connections too:\n${tcp}`);
+  server.child.kill('SIGTERM');
+  t.is((await exited(server.child)).code, 0, readFileSync(server.logPath, 'utf8'));
 });
