@@ -4,7 +4,9 @@
 // the main thread shows both workers' counters and the router's; /metrics over HTTP/3 answers the
 // same families; SIGTERM shuts it down with status 0. 0-RTT with workers (one anti-replay store
 // shared by the workers): gtlsclient --session-file/--tp-file and `quiver get --session-file` resume
-// with 0-RTT that the server accepts, whichever worker each run lands on.
+// with 0-RTT that the server accepts, whichever worker each run lands on. Headless Chromium (the
+// interop helpers, test/interop/chromium.ts) loads a page, fetches 10 MB and POSTs 1 MB to /echo,
+// all over h3, judged by sha256 and the protocol Chromium reports.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { MB, Scope, clientFacts, exited, judgeDownload, makeCert, makeWww, runGtlsClient } from '../interop/peers.js';
 import { QUIVER_CLI, startQuiverServe } from '../interop/quiver-cli.js';
+import { isFavicon, postBodySha256, runChromium } from '../interop/chromium.js';
 import { pattern, sha256 } from '../io/helpers.js';
 
 const scope = new Scope();
@@ -130,6 +133,35 @@ test('serve --workers 2: gtlsclient and quiver get resume with 0-RTT (sent and a
   }
   const tcp = await httpGet(metricsUrl!);
   for (const w of ['0', '1']) t.true(sample(tcp, 'quiver_connections_accepted_total', `worker="${w}"`) >= 3, `worker ${w} took resumed connections too:\n${tcp}`);
+  server.child.kill('SIGTERM');
+  t.is((await exited(server.child)).code, 0, readFileSync(server.logPath, 'utf8'));
+});
+
+test('serve --workers 2: Chromium loads a page, fetches 10 MB and POSTs 1 MB to /echo over h3', async (t) => {
+  const dir = scope.tempDir('quiver-serve-workers-chromium-');
+  const www = makeWww(join(dir, 'www'), { '10mb.bin': 10 * MB });
+  const cert = makeCert(dir);
+  const server = await startQuiverServe(scope, { www: www.dir, cert, extraArgs: ['--workers', '2'] });
+  const res = await runChromium({
+    url: `https://localhost:${server.port}/index.html`,
+    spki: [cert.spki],
+    fetch: ['/10mb.bin'],
+    post: { path: '/echo', bytes: MB },
+    timeoutMs: 60_000,
+  });
+  for (const r of res.records) t.log(`${r.phase} ${r.method} ${r.status ?? '-'} ${r.protocol ?? '-'} hop=${r.nextHop ?? '-'} ${r.url}${r.error ? ` ERROR ${r.error}` : ''}`);
+  t.deepEqual(res.problems, []);
+  t.is(res.navigationNextHop, 'h3');
+  const pageRecords = res.records.filter((r) => !isFavicon(r.url));
+  t.true(pageRecords.length >= 4, 'page, style.css, app.js, pixel.svg and the fetches');
+  t.true(pageRecords.every((r) => r.protocol === 'h3'));
+  const [getRes, postRes] = res.pageResults;
+  t.is(getRes?.status, 200);
+  t.is(getRes?.bytes, 10 * MB);
+  t.is(getRes?.sha256, www.files.get('10mb.bin')!.sha256);
+  t.is(postRes?.status, 200);
+  t.is(postRes?.bytes, MB);
+  t.is(postRes?.sha256, postBodySha256(MB));
   server.child.kill('SIGTERM');
   t.is((await exited(server.child)).code, 0, readFileSync(server.logPath, 'utf8'));
 });
