@@ -138,6 +138,11 @@ export const ROUTER_SCHEMA = defineSchema(2, [
   'dropped_worker_down',
   /** Workers started in place of one that exited. */
   'workers_respawned',
+  /**
+   * Short header for a worker that exited and has no replacement, handed to a live worker instead:
+   * it holds no such CID and answers with a stateless reset (RFC 9000 §10.3; the key is shared).
+   */
+  'routed_dead_worker',
   /** Client-DCID table: entries now, released by workers, expired, refused because full. */
   'table_entries',
   'table_released',

@@ -15,7 +15,8 @@
 //   SharedArrayBuffer, src/multicore/anti-replay.ts), so a replayed ClientHello is accepted at
 //   most once whichever worker it reaches;
 // - supervises the workers: one that exits is replaced (fresh rings and metrics block, same index
-//   and keys) and takes new connections again; meanwhile datagrams for it are dropped and counted.
+//   and keys) and takes new connections again; its clients' next packets reach the replacement,
+//   which answers with stateless resets (or, with no replacement, another worker does).
 // The application runs in the workers: 'echo' (raw QUIC, src/multicore/app.ts), 'static' (what
 // `quiver serve` serves) or any module whose export gets an Http3Server in each worker
 // (src/multicore/http3-app.ts). Sessions never cross to the main thread. Metrics: the main thread
@@ -291,17 +292,26 @@ export class MulticoreServer extends EventEmitter {
   // ------------------------------------------------------------------ RX: socket → router → ring
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
-    const w = this.router.route(msg, monotonicNow());
+    let w = this.router.route(msg, monotonicNow());
     if (w < 0) return;
-    const h = this.handles[w]!;
-    const rx = h.rx;
+    let h = this.handles[w]!;
     const v = this.rv;
     const I = this.RI;
     if (h.exited) {
-      // Its connections are gone; a replacement (if any) starts with fresh rings.
-      v[I.dropped_worker_down]!++;
-      return;
+      // Its connections are gone and no replacement runs (respawn off, or the restart limit hit; a
+      // replacement takes the index at once). A short header goes to a live worker instead, which
+      // holds no CID of the dead one and answers with a stateless reset, so its clients learn at
+      // their next packet rather than at their idle timeout (RFC 9000 §10.3).
+      const alt = (msg[0]! & 0x80) === 0 ? this.liveWorkerAfter(w) : -1;
+      if (alt < 0) {
+        v[I.dropped_worker_down]!++;
+        return;
+      }
+      v[I.routed_dead_worker]!++;
+      w = alt;
+      h = this.handles[alt]!;
     }
+    const rx = h.rx;
     if (msg.length > rx.payloadCapacity) {
       rx.countOversize();
       v[I.dropped_oversize]!++;
@@ -325,6 +335,15 @@ export class MulticoreServer extends EventEmitter {
       this.publishScheduled = true;
       setImmediate(this.publishCallback);
     }
+  }
+
+  /** The next worker after `w` whose thread runs, or −1. */
+  private liveWorkerAfter(w: number): number {
+    for (let k = 1; k < this.handles.length; k++) {
+      const i = (w + k) % this.handles.length;
+      if (!this.handles[i]!.exited) return i;
+    }
+    return -1;
   }
 
   /** One publish per ring per event-loop turn. */

@@ -2,8 +2,10 @@
 // router stops routing to it at once (its datagrams are dropped and counted, its table entries
 // forgotten), a new worker with the same index takes new connections once it answers — and
 // session ticket keys rotated in the main thread are pushed to every worker, so a ticket sealed by
-// any worker resumes on every worker after rotations (RFC 8446 §4.6.1, RFC 9001 §4.5).
-import test from 'ava';
+// any worker resumes on every worker after rotations (RFC 8446 §4.6.1, RFC 9001 §4.5). A client
+// whose worker died gets a stateless reset from the replacement (same index, same reset key) as
+// soon as it sends, instead of waiting for its idle timeout (RFC 9000 §10.3).
+import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +69,79 @@ test.serial('a worker that exits is replaced and takes new connections; nothing 
   t.regex(text, /quiver_worker_respawns_total 1/);
   t.regex(text, new RegExp(`quiver_worker_up\\{worker="${crashed}"\\} 1`));
 });
+
+async function deadWorkerReset(t: ExecutionContext, respawn: boolean): Promise<void> {
+  const mod = join(dir, 'crashy-reset.mjs');
+  writeFileSync(
+    mod,
+    [
+      'export default function (server, ctx) {',
+      '  server.on("request", (req, res) => {',
+      '    if (req.url === "/crash") { res.end("bye"); setTimeout(() => process.exit(9), 50); return; }',
+      '    res.end(`worker ${ctx.worker}`);',
+      '  });',
+      '}',
+    ].join('\n'),
+  );
+  const cert = liveCertificate();
+  // A long idle timeout: without the reset the client would wait 30 s.
+  const server = await listenMulticore({ workers: 2, host: '127.0.0.1', port: 0, cert: cert.certPem, key: cert.keyPem, idleTimeout: 30_000, app: { module: mod }, respawn });
+  servers.push(server);
+  const base = `https://127.0.0.1:${server.address().port}`;
+  const gone = once(server, respawn ? 'worker-respawn' : 'worker-exit');
+  const victim = new Http3Client({ rejectUnauthorized: false, idleTimeout: 30_000 });
+  let survivor: Http3Client | undefined;
+  try {
+    const who = await (await victim.fetch(`${base}/`)).text();
+    const crashed = Number(/worker (\d)/.exec(who)![1]);
+    const quic = (await victim.session(new URL(base))).quic;
+    t.is(server.codec.workerOf(quic.conn.peerCid), crashed);
+    // A connection on the other worker, which must live on.
+    for (let i = 0; i < 6 && survivor === undefined; i++) {
+      const c = new Http3Client({ rejectUnauthorized: false, idleTimeout: 30_000 });
+      if ((await (await c.fetch(`${base}/`)).text()) === `worker ${1 - crashed}`) survivor = c;
+      else await c.close();
+    }
+    t.truthy(survivor, 'a connection on the other worker');
+    t.is(await (await victim.fetch(`${base}/crash`)).text(), 'bye');
+    await withTimeout(gone, 10_000, respawn ? 'worker-respawn' : 'worker-exit');
+    // Who answers: the replacement (same index), or without one the other worker.
+    const resetter = respawn ? crashed : 1 - crashed;
+    const resetsBefore = server.metrics().workers.perBlock[resetter]!.stateless_reset_sent;
+    // The victim's next request goes out on its old connection: the worker that gets it holds no
+    // such connection and answers with a stateless reset (RFC 9000 §10.3; the reset key is shared,
+    // so the token matches the one the client learned). The client enters the draining period
+    // (§10.3.1) and its session ends with kind 'reset' about 3 PTO later.
+    const started = performance.now();
+    // (Only the session's end is judged: the fetch itself is left to the HTTP/3 client.)
+    void victim.fetch(`${base}/after`).catch(() => {});
+    const closeErr = await withTimeout(
+      quic.closed.then(
+        () => null,
+        (e: unknown) => e as { kind?: string },
+      ),
+      10_000,
+      'the dead connection ends',
+    );
+    const ms = performance.now() - started;
+    t.is(closeErr?.kind, 'reset', `closed by a stateless reset, got ${JSON.stringify(closeErr)}`);
+    t.true(ms < 5000, `promptly: ${ms.toFixed(0)} ms (idle timeout 30 s)`);
+    t.log(`session ended by a stateless reset ${ms.toFixed(0)} ms after the request`);
+    t.true(server.metrics().workers.perBlock[resetter]!.stateless_reset_sent > resetsBefore, `worker ${resetter} sent it`);
+    t.is(server.metrics().router.routed_dead_worker > 0, !respawn);
+    // The connection on the other worker is untouched; a new connection works.
+    t.is(await (await survivor!.fetch(`${base}/`)).text(), `worker ${1 - crashed}`);
+    const fresh = new Http3Client({ rejectUnauthorized: false });
+    t.regex(await (await fresh.fetch(`${base}/`)).text(), /^worker \d$/);
+    await fresh.close();
+  } finally {
+    await withTimeout(victim.close(), 2000, 'victim close').catch(() => {});
+    await survivor?.close().catch(() => {});
+  }
+}
+
+test.serial("a dead worker's client gets a stateless reset from its replacement as soon as it sends (not an idle timeout)", (t) => deadWorkerReset(t, true));
+test.serial('without a replacement (respawn: false) another worker sends the stateless reset', (t) => deadWorkerReset(t, false));
 
 async function handshake(port: number, session?: Buffer): Promise<{ s: QuicSession; resumed: boolean }> {
   const cert = liveCertificate();
