@@ -15,12 +15,14 @@
 //   codec.workerAt(datagram, 1), also after NAT rebinding or migration (the source address plays
 //   no part). Long headers whose DCID is ours (Handshake packets, the client's Initial after a
 //   Retry) route the same way.
-// - The only state is a table of client-chosen DCIDs (a client's first Initial/0-RTT), assigned to
-//   the least-loaded accepting worker (active connections from the workers' metrics blocks +
+// - The only state is a table of client-chosen DCIDs (made by a client's first Initial; its 0-RTT
+//   packets follow the entry, a 0-RTT packet without one goes by hash), assigned to the
+//   least-loaded accepting worker (active connections from the workers' metrics blocks +
 //   assignments not yet released) or by a keyed hash (stateless). The worker releases an entry
 //   through its TX ring (a Control slot carrying the DCID) once the handshake is done or the
-//   connection is gone; entries a worker never claims (garbage Initials, Retry) expire after
-//   `tableTtl`. A full table falls back to the keyed hash without an entry.
+//   connection is gone (only the owner's release counts); entries a worker never claims (garbage
+//   Initials, Retry) expire after `tableTtl`. A full table falls back to the keyed hash without an
+//   entry.
 // - Unknown versions in datagrams ≥ 1200 bytes go to a worker by hash (its endpoint answers with
 //   Version Negotiation); everything unroutable is dropped and counted by reason in the router's
 //   metrics block (src/multicore/metrics-block.ts ROUTER_SCHEMA).
@@ -28,11 +30,8 @@
 //   workers derive reset tokens from a shared static key, so a worker that lost a connection
 //   whose CID still validates does answer (its endpoint), but forged CIDs cost the main thread
 //   nothing beyond the tag check.
-// - Built and tested: ring, CID codec, this router, metrics blocks, the shard (worker side) and
-//   listenMulticore() with a built-in echo app. Remaining (see /work/notes/multicore.md): sessions
-//   and HTTP/3 handlers inside workers (a driver interface shared with src/io's UdpDriver, apps
-//   loaded by module path), `quiver serve --workers N`, prom-client adoption of the blocks, worker
-//   respawn/reload, shared 0-RTT anti-replay and ticket-key rotation.
+// - Status: /work/notes/multicore.md (HTTP/3 in workers, quiver serve --workers N, metrics,
+//   respawn, central ticket keys and the shared 0-RTT anti-replay store are built).
 import { BufferUnderflow } from '../util/bytes.js';
 import { createInvariantHeader, parseInvariantHeader } from '../codec/header.js';
 import { MAX_CID_LENGTH, PacketType, VERSION_NEGOTIATION, longPacketType, versionInfo } from '../codec/version.js';
@@ -217,6 +216,13 @@ export class Router {
       v[I.dropped_no_worker]!++;
       return -1;
     }
+    if (type === PacketType.ZeroRtt) {
+      // Only Initials (≥ 1200 B, RFC 9000 §14.1) create entries: a 0-RTT packet of any size could
+      // otherwise fill the table cheaply. One that arrives before its Initial goes by hash; if the
+      // Initial lands elsewhere it is lost and its data resent in 1-RTT (RFC 9001 §4.6.2).
+      v[I.routed_stateless]!++;
+      return this.hashWorker(dcid);
+    }
     if (this.table.size >= this.maxEntries) {
       v[I.table_full]!++;
       v[I.routed_stateless]!++;
@@ -257,11 +263,15 @@ export class Router {
     return best;
   }
 
-  /** A worker says it no longer needs the entry of client DCID `dcid`. True when one went. */
-  release(dcid: Uint8Array): boolean {
+  /**
+   * Worker `worker` says it no longer needs the entry of client DCID `dcid`. True when one went.
+   * An entry that now belongs to another worker (re-created after expiry or a crash) stays: only
+   * its owner releases it. Without `worker`, any entry goes.
+   */
+  release(dcid: Uint8Array, worker?: number): boolean {
     const key = cidKey(dcid);
     const e = this.table.get(key);
-    if (e === undefined) return false;
+    if (e === undefined || (worker !== undefined && e.worker !== worker)) return false;
     this.table.delete(key);
     this.pending[e.worker]!--;
     this.v[this.I.table_released]!++;

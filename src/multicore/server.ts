@@ -375,7 +375,7 @@ export class MulticoreServer extends EventEmitter {
       if (slot < 0) break;
       const len = tx.length(slot);
       if (tx.kind(slot) === SlotKind.Control) {
-        this.router.release(tx.payloadView(slot).subarray(0, len));
+        this.router.release(tx.payloadView(slot).subarray(0, len), h.index);
         tx.releaseSlot(slot);
         continue;
       }
