@@ -272,13 +272,36 @@ export class MulticoreServer extends EventEmitter {
     );
   }
 
+  /**
+   * A control-plane call to worker `h` that settles with `ifGone` when the worker exits first
+   * (comlink never settles a call whose port closed).
+   */
+  private ask<T>(h: WorkerHandle, call: (c: Remote<ShardControl>) => Promise<T>, ifGone: T): Promise<T> {
+    if (h.exited) return Promise.resolve(ifGone);
+    return new Promise<T>((resolve, reject) => {
+      const onExit = (): void => resolve(ifGone);
+      h.worker.once('exit', onExit);
+      call(h.control).then(
+        (v) => {
+          h.worker.off('exit', onExit);
+          resolve(v);
+        },
+        (e: unknown) => {
+          h.worker.off('exit', onExit);
+          if (h.exited) resolve(ifGone);
+          else reject(e);
+        },
+      );
+    });
+  }
+
   /** A new sealing key now, pushed to every live worker (also runs every ticketRotationMs). */
   async rotateTicketKeys(): Promise<void> {
     const ring = this.spawner?.ticketRing;
     if (ring === undefined || this.closing !== null) return;
     ring.rotate(monotonicNow());
     const keys = ring.exportKeys();
-    await Promise.all(this.handles.map((h) => (h.exited ? undefined : h.control.setTicketKeys(keys).catch(() => undefined))));
+    await Promise.all(this.handles.map((h) => this.ask(h, (c) => c.setTicketKeys(keys), undefined).catch(() => undefined)));
   }
 
   address(): { address: string; port: number; family: 'IPv4' | 'IPv6' } {
@@ -379,7 +402,14 @@ export class MulticoreServer extends EventEmitter {
         tx.releaseSlot(slot);
         continue;
       }
-      const address = this.formatter.format(tx.family(slot), tx.addressView(slot));
+      const family = tx.family(slot);
+      if (family !== 4 && family !== 6) {
+        // Not trusted: bytes from another thread (a worker bug must not end this process).
+        v[I.send_errors]!++;
+        tx.releaseSlot(slot);
+        continue;
+      }
+      const address = this.formatter.format(family, tx.addressView(slot));
       v[I.datagrams_sent]!++;
       v[I.bytes_sent]! += len;
       try {
@@ -433,7 +463,7 @@ export class MulticoreServer extends EventEmitter {
   async refreshMetrics(timeoutMs = 250): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(this.handles.map((h) => (h.exited ? undefined : h.control.syncMetrics().catch(() => undefined)))),
+      Promise.all(this.handles.map((h) => this.ask(h, (c) => c.syncMetrics(), undefined).catch(() => undefined))),
       new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
     ]);
     clearTimeout(timer);
@@ -460,7 +490,7 @@ export class MulticoreServer extends EventEmitter {
 
   /** A snapshot from every worker (comlink: connections, endpoint stats, metrics); null for a worker that exited. */
   stats(): Promise<Array<ShardSnapshot | null>> {
-    return Promise.all(this.handles.map((h) => (h.exited ? null : h.control.stats())));
+    return Promise.all(this.handles.map((h) => this.ask<ShardSnapshot | null>(h, (c) => c.stats(), null)));
   }
 
   /**
@@ -472,7 +502,7 @@ export class MulticoreServer extends EventEmitter {
     if (h === undefined) throw new RangeError(`index: expected 0..${this.workers - 1}, got ${index}`);
     this.router.setAccepting(index, false);
     this.drained.add(index);
-    return h.exited ? 0 : h.control.drain(timeoutMs);
+    return this.ask(h, (c) => c.drain(timeoutMs), 0);
   }
 
   /** Resume giving worker `index` new connections. */
@@ -496,7 +526,7 @@ export class MulticoreServer extends EventEmitter {
     for (let w = 0; w < this.workers; w++) this.router.setAccepting(w, false);
     this.closing = (async () => {
       await Promise.race([
-        Promise.all(this.handles.map((h) => (h.exited ? 0 : h.control.shutdown(code, timeout).catch(() => 0)))),
+        Promise.all(this.handles.map((h) => this.ask(h, (c) => c.shutdown(code, timeout), 0).catch(() => 0))),
         new Promise((r) => setTimeout(r, timeout + 500).unref()),
       ]);
       // Let the last CONNECTION_CLOSE datagrams leave the TX rings.
@@ -651,6 +681,10 @@ export async function listenMulticore(options: MulticoreOptions): Promise<Multic
     };
     worker.on('exit', () => {
       handle.exited = true;
+      // Gauges of a thread that is gone read 0 (counters keep their last values).
+      const g = WORKER_SCHEMA.index;
+      block.values[g.connections_active] = 0;
+      block.values[g.http_requests_active] = 0;
       router.setAccepting(index, false);
       router.forgetWorker(index);
       handle.mainPort.close();

@@ -196,11 +196,12 @@ export class Shard implements SessionDriver<Connection> {
       if (rx.kind(slot) !== SlotKind.Datagram) continue;
       const len = rx.length(slot);
       const datagram = rx.payloadView(slot).subarray(0, len);
-      const from: PathInfo = { remoteAddress: this.formatter.format(rx.family(slot), rx.addressView(slot)), remotePort: rx.port(slot) };
       v[I.datagrams_received]!++;
       v[I.bytes_received]! += len;
       let conn: Connection | undefined;
       try {
+        // The address family comes from the other thread: a bad one throws here, not out of the loop.
+        const from: PathInfo = { remoteAddress: this.formatter.format(rx.family(slot), rx.addressView(slot)), remotePort: rx.port(slot) };
         conn = this.endpoint.handle(datagram, from, now);
       } catch (e) {
         this.coreError('endpoint.handle', e);

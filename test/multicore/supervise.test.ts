@@ -77,7 +77,8 @@ async function deadWorkerReset(t: ExecutionContext, respawn: boolean): Promise<v
     [
       'export default function (server, ctx) {',
       '  server.on("request", (req, res) => {',
-      '    if (req.url === "/crash") { res.end("bye"); setTimeout(() => process.exit(9), 50); return; }',
+      // Busy for 600 ms before it exits: a control call made meanwhile must still settle.
+      '    if (req.url === "/crash") { res.end("bye"); setTimeout(() => { const t = Date.now(); while (Date.now() - t < 600); process.exit(9); }, 50); return; }',
       '    res.end(`worker ${ctx.worker}`);',
       '  });',
       '}',
@@ -104,7 +105,21 @@ async function deadWorkerReset(t: ExecutionContext, respawn: boolean): Promise<v
     }
     t.truthy(survivor, 'a connection on the other worker');
     t.is(await (await victim.fetch(`${base}/crash`)).text(), 'bye');
+    if (!respawn) {
+      // Asked while the worker is stuck, answered when it exits: null for it, not a hang.
+      await new Promise((r) => setTimeout(r, 200));
+      const stats = await withTimeout(server.stats(), 5000, 'stats() while a worker dies');
+      t.is(stats[crashed], null);
+      t.truthy(stats[1 - crashed]);
+    }
     await withTimeout(gone, 10_000, respawn ? 'worker-respawn' : 'worker-exit');
+    if (!respawn) {
+      // Its gauges read 0 (the victim's connection was live on it).
+      const dead = server.metrics().workers.perBlock[crashed]!;
+      t.is(dead.connections_active, 0);
+      t.is(dead.http_requests_active, 0);
+      t.deepEqual(server.metrics().alive[crashed], false);
+    }
     // Who answers: the replacement (same index), or without one the other worker.
     const resetter = respawn ? crashed : 1 - crashed;
     const resetsBefore = server.metrics().workers.perBlock[resetter]!.stateless_reset_sent;
