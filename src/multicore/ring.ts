@@ -24,6 +24,9 @@
 //   SAB: the worker decrypts there without copying); releaseTaken() gives every taken slot back with
 //   one Atomics.store of HEAD, or releaseSlot(i) releases out of order (the main thread's TX side
 //   frees a slot when dgram's send callback fires) and HEAD advances over the contiguous prefix.
+//   A ring uses ONE of the two: releaseSlot(i) for a slot releaseTaken() already covered would mark
+//   an index that HEAD later skips while the slot is in use again (RX: releaseTaken in the worker;
+//   TX: releaseSlot in the main thread).
 // - Sleep: the consumer sets SLEEP = 1, re-reads TAIL, and only if nothing arrived waits with
 //   Atomics.waitAsync on TAIL (never Atomics.wait in a thread that owns timers). Both sides use
 //   sequentially consistent Atomics, so either the consumer sees the new TAIL or the producer sees
@@ -459,7 +462,7 @@ export class RingConsumer {
 
   /**
    * Release one taken slot, possibly out of order (e.g. when dgram's send callback fires). HEAD
-   * advances over the contiguous released prefix.
+   * advances over the contiguous released prefix. Do not mix with releaseTaken() on one ring.
    */
   releaseSlot(slot: number): void {
     const done = this.done;

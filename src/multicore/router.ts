@@ -21,7 +21,7 @@
 //   assignments not yet released) or by a keyed hash (stateless). The worker releases an entry
 //   through its TX ring (a Control slot carrying the DCID) once the handshake is done or the
 //   connection is gone (only the owner's release counts); entries a worker never claims (garbage
-//   Initials, Retry) expire after `tableTtl`. A full table falls back to the keyed hash without an
+//   Initials, Retry) expire `tableTtl` after the client's last Initial/0-RTT. A full table falls back to the keyed hash without an
 //   entry.
 // - Unknown versions in datagrams ≥ 1200 bytes go to a worker by hash (its endpoint answers with
 //   Version Negotiation); everything unroutable is dropped and counted by reason in the router's
@@ -210,6 +210,14 @@ export class Router {
     const e = this.table.get(key);
     if (e !== undefined) {
       v[I.routed_table]!++;
+      // A client still sending Initials/0-RTT with its own DCID (no answer got through yet, e.g.
+      // heavy loss) keeps its entry: refreshed once half the TTL passed (re-inserted, so the
+      // insertion-order sweep stays in expiry order).
+      if (e.expires - now < this.ttl / 2) {
+        this.table.delete(key);
+        e.expires = now + this.ttl;
+        this.table.set(key, e);
+      }
       return e.worker;
     }
     if (this.acceptingCount === 0) {

@@ -58,6 +58,8 @@ interface ConnState {
   /** The client-chosen DCID the router holds an entry for, until released. */
   routerDcid: Uint8Array | null;
   handshakeDone: boolean;
+  /** Refused while draining (CONNECTION_REFUSED): not a failed handshake. */
+  refused: boolean;
   /** Remote ports seen (NAT rebinding/migration shows up here). */
   pathChanges: number;
 }
@@ -375,11 +377,12 @@ export class Shard implements SessionDriver<Connection> {
       const conn = ev.connection;
       if (ev.type === 'connection') {
         this.v[this.I.connections_accepted]!++;
-        const st: ConnState = { handler: undefined, routerDcid: conn.originalDcid.slice(), handshakeDone: false, pathChanges: 0 };
+        const st: ConnState = { handler: undefined, routerDcid: conn.originalDcid.slice(), handshakeDone: false, refused: false, pathChanges: 0 };
         this.conns.set(conn, st);
         if (!this.accepting) {
           // Draining: refuse (RFC 9000 §5.2.2 CONNECTION_REFUSED) rather than start new work.
           conn.close(0x02, 'server draining', false);
+          st.refused = true;
         } else {
           try {
             st.handler = this.app.onConnection(conn, this.ctx);
@@ -396,7 +399,7 @@ export class Shard implements SessionDriver<Connection> {
         this.held.delete(conn);
         this.v[this.I.connections_closed]!++;
         if (st !== undefined) {
-          if (!st.handshakeDone) this.v[this.I.handshakes_failed]!++;
+          if (!st.handshakeDone && !st.refused) this.v[this.I.handshakes_failed]!++;
           this.releaseRouterEntry(st);
           try {
             st.handler?.onRemoved?.();

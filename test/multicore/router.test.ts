@@ -170,6 +170,22 @@ test('table entries expire after tableTtl; a full table falls back to the hash w
   t.is(router.pendingFor(0) + router.pendingFor(1), 0);
 });
 
+test('an entry a client keeps using (retransmitted Initials) is refreshed, so it stays on its worker', (t) => {
+  const { router, rng, m } = setup(2, { tableTtl: 100 });
+  const a = clientDcid(rng);
+  const b = clientDcid(rng);
+  const w = router.route(buildClientInitial({ dcid: a, scid: rng.randomBytes(8) }), 0);
+  router.route(buildClientInitial({ dcid: b, scid: rng.randomBytes(8) }), 10);
+  // a's Initial again at 60 (past half its TTL): refreshed to expire at 160, behind b (110).
+  t.is(router.route(buildClientInitial({ dcid: a, scid: rng.randomBytes(8) }), 60), w);
+  t.is(router.sweep(120), 1, 'b expired, a did not');
+  t.is(router.lookup(a), w);
+  t.is(router.lookup(b), -1);
+  t.is(router.sweep(170), 1);
+  t.is(m().table_expired, 2);
+  t.is(router.pendingFor(0) + router.pendingFor(1), 0);
+});
+
 test('draining: a worker that stops accepting gets no new connections, but its CIDs still route', (t) => {
   const { codec, router, rng, m } = setup(2);
   router.setAccepting(0, false);
