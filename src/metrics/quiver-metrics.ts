@@ -9,6 +9,10 @@
 // sum() over them gives the server), plus quiver_router_* (the main thread's routing and drops)
 // and quiver_worker_* (loop health). Before a scrape the workers are asked to bring their blocks up
 // to date (live connections' totals); the whole scrape then reads one consistent snapshot.
+// A worker that exits is replaced with a fresh block: every counter fed from worker blocks exports
+// the dead blocks' final values (the source's `retired` bases) plus the current block, so it stays
+// monotonic and loses no counts; the dead thread's open connections count as closed with reason
+// "worker_exit" (src/metrics/worker-totals.ts). Gauges are current values only.
 import client from 'prom-client';
 import type { QuicServer } from '../io/quic.js';
 import type { QuicSession } from '../io/session.js';
@@ -17,6 +21,7 @@ import { DROP_REASONS } from '../endpoint/index.js';
 import { monotonicNow } from '../io/clock.js';
 import { CLOSE_KINDS, HANDSHAKE_BUCKETS, type WorkerMetric } from '../multicore/metrics-block.js';
 import type { MulticoreMetrics } from '../multicore/server.js';
+import { WORKER_EXIT_REASON, workerTotals, type WorkerTotals, type WorkerValues } from './worker-totals.js';
 
 /** What watchMulticore() reads: MulticoreServer satisfies it. */
 export interface MulticoreSource {
@@ -24,8 +29,6 @@ export interface MulticoreSource {
   /** Ask the workers to update their blocks (bounded wait). */
   refreshMetrics?(timeoutMs?: number): Promise<void>;
 }
-
-type WorkerValues = Record<WorkerMetric, number>;
 
 /** Router drop reasons served as quiver_router_dropped_total{reason}. */
 const ROUTER_DROPS = [
@@ -86,6 +89,8 @@ export class QuiverMetrics {
   private snap: MulticoreMetrics | undefined;
   /** Last value exported per counter series fed from absolute worker totals (inc by the difference). */
   private readonly exported = new Map<string, number>();
+  /** Per snapshot: every worker's exported values (base + current), computed once. */
+  private readonly combined = new WeakMap<MulticoreMetrics, WorkerTotals[]>();
 
   constructor(options: QuiverMetricsOptions = {}) {
     this.registry = options.registry ?? new client.Registry();
@@ -99,11 +104,14 @@ export class QuiverMetrics {
     };
     /** Single-threaded servers' unlabelled sample (absent when only a multi-core server is watched). */
     const plain = (): boolean => self.servers.size > 0 || self.multicore === undefined;
-    /** Every worker's values (multi-core), with its `worker` label value. */
-    const workers = (f: (w: WorkerValues, worker: string) => void): void => {
-      const m = self.current();
-      if (m === undefined) return;
-      m.workers.perBlock.forEach((w, i) => f(w, String(i)));
+    /**
+     * Every worker's values (multi-core), with its `worker` label value: counters are the retired
+     * blocks' base + the current block (monotonic across respawns), gauges the current block.
+     */
+    const workers = (f: (w: WorkerValues, worker: string, lost: number) => void): void => {
+      const all = self.workerTotals();
+      if (all === undefined) return;
+      all.forEach((t, i) => f(t.values, String(i), t.lostConnections));
     };
     const counterFrom = (name: string, help: string, read: () => number, field?: WorkerMetric): void => {
       new client.Counter({
@@ -133,15 +141,16 @@ export class QuiverMetrics {
     counterFrom(`${p}connections_accepted_total`, 'Server connections created from client Initials', () => endpointStat((s) => s.endpoint.connectionsAccepted), 'connections_accepted');
     this.closed = new client.Counter({
       name: `${p}connections_closed_total`,
-      help: 'Connections that ended, by reason (transport, application, idle, reset, version, local; _error suffix when not clean)',
+      help: `Connections that ended, by reason (transport, application, idle, reset, version, local; _error suffix when not clean; ${WORKER_EXIT_REASON}: open in a worker thread that exited)`,
       labelNames: ['reason', 'worker'],
       registers,
       collect() {
-        workers((w, worker) => {
+        workers((w, worker, lost) => {
           for (const k of CLOSE_KINDS) {
             self.incTo(this, { reason: k, worker }, w[`closed_${k}`]);
             self.incTo(this, { reason: `${k}_error`, worker }, w[`closed_${k}_error`]);
           }
+          self.incTo(this, { reason: WORKER_EXIT_REASON, worker }, lost);
         });
       },
     });
@@ -339,8 +348,7 @@ export class QuiverMetrics {
         registers,
         collect() {
           this.reset();
-          const m = self.current();
-          m?.workers.perBlock.forEach((w, i) => this.labels({ worker: String(i) }).inc(w[field]));
+          self.workerTotals()?.forEach((t, i) => this.labels({ worker: String(i) }).inc(t.values[field]));
         },
       });
     };
@@ -418,7 +426,26 @@ export class QuiverMetrics {
     return this.snap ?? this.multicore.metrics();
   }
 
-  /** Feed a counter series from an absolute total (counters only grow: a smaller total is ignored). */
+  /**
+   * Every worker's exported values in this scrape's snapshot: base (its retired blocks, from the
+   * source's `retired`) + current for counters, current for gauges.
+   */
+  private workerTotals(): WorkerTotals[] | undefined {
+    const m = this.current();
+    if (m === undefined) return undefined;
+    let all = this.combined.get(m);
+    if (all === undefined) {
+      all = m.workers.perBlock.map((w, i) => workerTotals(w, m.retired?.[i], m.alive[i] ?? true));
+      this.combined.set(m, all);
+    }
+    return all;
+  }
+
+  /**
+   * Feed a counter series from an absolute total. Worker totals are base + current, so they never
+   * go down; a smaller one (only a stale read could give it) is ignored rather than exported as a
+   * counter reset.
+   */
   private incTo(counter: client.Counter<string>, labels: Record<string, string>, total: number): void {
     const key = `${(counter as unknown as { name: string }).name}${JSON.stringify(labels)}`;
     const last = this.exported.get(key) ?? 0;

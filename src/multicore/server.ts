@@ -34,6 +34,7 @@ import { monotonicNow } from '../io/clock.js';
 import { resolveServerOptions, type ServerOptions } from '../io/options.js';
 import { bindUdpSocket, listenAddresses, type BoundSocket } from '../io/udp-socket.js';
 import { QuiverMetrics } from '../metrics/quiver-metrics.js';
+import { RetiredWorkers } from '../metrics/worker-totals.js';
 import { resolveApp, type MulticoreApp } from './http3-app.js';
 import { AddressFormatter, encodeAddress } from './address.js';
 import { SharedAntiReplay, createAntiReplayBuffer, type SharedAntiReplayOptions, type SharedAntiReplayStats } from './anti-replay.js';
@@ -115,6 +116,11 @@ export interface MulticoreMetrics {
   /** Per worker: its thread is running (false after it exited). */
   alive: boolean[];
   workers: CollectedMetrics<WorkerMetric>;
+  /**
+   * Per worker index: the summed final counters of the blocks it had before its current one (its
+   * replaced threads; gauge fields 0), null if never replaced. Prometheus exports base + current.
+   */
+  retired?: Array<Record<WorkerMetric, number> | null>;
   rings: Array<{ rx: RingCounters; tx: RingCounters }>;
   /** The shared 0-RTT anti-replay store's counters (undefined without enableEarlyData). */
   antiReplay?: SharedAntiReplayStats;
@@ -189,6 +195,8 @@ export class MulticoreServer extends EventEmitter {
   private readonly spawner: WorkerSpawner | undefined;
   /** Workers the user drained: a respawned one stays out of rotation too. */
   private readonly drained = new Set<number>();
+  /** Counters of replaced workers' blocks (Prometheus counters stay monotonic across respawns). */
+  private readonly retired = new RetiredWorkers();
   private readonly restarts: number[][];
   private readonly rotationTimer: NodeJS.Timeout | undefined;
   private readonly publishCallback = (): void => this.publishRx();
@@ -260,6 +268,9 @@ export class MulticoreServer extends EventEmitter {
       process.emitWarning(`quiver: cannot restart shard worker ${h.index}: ${(e as Error).message}`, { code: 'QUIVER_SHARD' });
       return;
     }
+    // The dead block's final values become the index's base in the same turn its fresh block
+    // takes over, so no scrape sees either twice or neither.
+    this.retired.retire(h.index, h.metrics.snapshot());
     this.handles[h.index] = fresh;
     this.attach(fresh);
     sp.ready(fresh).then(
@@ -451,6 +462,7 @@ export class MulticoreServer extends EventEmitter {
       router: this.router.metrics.snapshot(),
       alive: this.handles.map((h) => !h.exited),
       workers: collect(this.handles.map((h) => h.metrics)),
+      retired: this.retired.snapshot(this.handles.length),
       rings: this.handles.map((h) => ({ rx: h.rx.counters(), tx: h.tx.counters() })),
       ...(this.spawner?.antiReplay === undefined ? {} : { antiReplay: this.spawner.antiReplay.stats() }),
     };
