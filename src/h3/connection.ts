@@ -866,6 +866,21 @@ export class H3Connection {
     }
   }
 
+  /**
+   * Notice that the transport ended or is ending without waiting for its 'closed' event (which
+   * follows the draining period, RFC 9000 §10.2): a stateless reset or a peer CONNECTION_CLOSE put
+   * it in draining, or the layer above learned it ended another way (a socket error, removal).
+   * `info` (optional) is why, when the transport itself does not say. Emits 'closed' once; returns
+   * true when this call closed the connection.
+   */
+  transportEnded(info?: H3TransportCloseInfo): boolean {
+    if (this.closedError) return false;
+    if (this.syncClosed()) return true;
+    if (info === undefined) return false;
+    this.onTransportClosed(this.transport.error ?? info);
+    return true;
+  }
+
   private onTransportClosed(err: H3TransportCloseInfo): void {
     const code = typeof err?.code === 'number' ? err.code : 0;
     const kind = typeof err?.kind === 'string' ? err.kind : 'transport';
@@ -874,7 +889,8 @@ export class H3Connection {
       code,
       reason: typeof err?.reason === 'string' ? err.reason : '',
       remote: err?.remote === true,
-      errCode: typeof err?.errCode === 'string' ? err.errCode : kind === 'application' ? errCodeOf(code) : 'ERR_QUIC_CLOSED',
+      // An application close carries an HTTP/3 code (RFC 9114 §8.1): name it, whoever sent it.
+      errCode: kind === 'application' ? errCodeOf(code) : typeof err?.errCode === 'string' ? err.errCode : 'ERR_QUIC_CLOSED',
     };
     this.teardown();
   }

@@ -89,7 +89,9 @@ export class Http3ClientRequest extends Writable {
 
   /** @internal Use client.request(). */
   constructor(client: Http3Client, url: URL, options: Http3RequestOptions) {
-    super({ highWaterMark: 64 * 1024, decodeStrings: true });
+    // Not destroyed after 'finish': the exchange lives on until its response ended or failed, so a
+    // connection that ends while the response is awaited still reports 'error' (then 'close').
+    super({ highWaterMark: 64 * 1024, decodeStrings: true, autoDestroy: false });
     this.client = client;
     this.url = url;
     const method = options.method ?? 'GET';
@@ -141,7 +143,7 @@ export class Http3ClientRequest extends Writable {
     const hs = pooled.hs;
     let id: number | null = null;
     for (;;) {
-      if (hs.closed) throw new QuicError(QuicErrorCode.SESSION_CLOSED, 'request: the connection closed');
+      if (hs.closed) throw hs.closeError ?? new QuicError(QuicErrorCode.SESSION_CLOSED, 'request: the connection closed');
       id = hs.h3.request(this.fields, { end, ...(this.priority ? { priority: this.priority } : {}) });
       if (id !== null) break;
       await new Promise<void>((resolve) => {
@@ -182,7 +184,7 @@ export class Http3ClientRequest extends Writable {
             hs.h3.cancel(id, H3ErrorCode.H3_REQUEST_CANCELLED);
             hs.kick();
           }
-          if (err === null) this.release();
+          this.release();
         };
         msg.once('end', () => this.release());
         this.response = msg;
@@ -209,6 +211,7 @@ export class Http3ClientRequest extends Writable {
         this.bodyStopped = code;
       },
       onStreamError: (message, code) => fail(new QuicError(QuicErrorCode.HTTP3, `malformed response: ${message}`, { errorCode: code })),
+      // The connection ended (reset, idle timeout, CONNECTION_CLOSE, close(), socket error).
       onClosed: (err) => fail(err),
     };
   }
@@ -226,6 +229,8 @@ export class Http3ClientRequest extends Writable {
       p.hs.detach(this.streamId);
       this.client.refChanged(p);
     }
+    // autoDestroy is off: the exchange is over, end the Writable side too ('close').
+    if (!this.destroyed && (this.writableFinished || this.response === undefined)) this.destroy();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -314,7 +319,7 @@ export class Http3Client {
     let p = this.pool.get(key);
     if (p !== undefined) {
       const pooled = await p.catch(() => undefined);
-      if (pooled !== undefined && !pooled.hs.closed && !pooled.hs.goawayReceived && !pooled.quic.destroyed) return pooled;
+      if (pooled !== undefined && !pooled.hs.closed && !pooled.hs.goawayReceived && !pooled.quic.closing) return pooled;
       if (this.pool.get(key) === p) this.pool.delete(key);
     }
     p = this.connect(url);
@@ -347,6 +352,8 @@ export class Http3Client {
       if (cur !== undefined) void cur.then((x) => (x === pooled && this.pool.get(key) === cur ? this.pool.delete(key) : undefined)).catch(() => {});
     };
     hs.onGoaway = forget;
+    // Any ending (stateless reset, idle timeout, CONNECTION_CLOSE, socket error): the next request dials anew.
+    hs.onClosed = forget;
     void quic.closed.catch(() => {}).finally(forget);
     this.refChanged(pooled);
     // Resuming with 0-RTT: requests may go before the handshake completes (RFC 9001 §4.6.1).

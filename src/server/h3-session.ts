@@ -7,10 +7,12 @@
 // with the remembered ones until the server's arrive (RFC 9114 §7.2.4.2).
 import type { ConnectionEvent } from '../connection/index.js';
 import { secureRandom } from '../crypto/random.js';
-import { H3Connection, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Transport } from '../h3/index.js';
+import { H3Connection, type H3CloseError, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Transport } from '../h3/index.js';
+import { H3ErrorCode } from '../h3/wire/index.js';
 import { withClientSessionAppData } from '../tls/index.js';
 import type { HeaderField } from '../qpack/index.js';
 import type { QuicSession } from '../io/session.js';
+import { QuicError, QuicErrorCode, closeError } from '../io/errors.js';
 import type { BodySource } from './body.js';
 
 /** What a request stream's owner gets told (server exchange or client request). */
@@ -60,13 +62,15 @@ export class H3Session {
   private readonly stalled = new Set<number>();
   /** Bodies with data to pull once the batch is done. */
   private readonly reads = new Set<BodySource>();
-  private closedError: Error | null = null;
+  private closedError: ConnectionEndError | null = null;
   /** Server: a new request. */
   onRequest: ((ev: H3RequestEvent) => void) | undefined;
   /** Client: the server sent GOAWAY — no new requests on this connection. */
   onGoaway: ((id: number) => void) | undefined;
   /** Client: request() may succeed again. */
   onStreamsAvailable: (() => void) | undefined;
+  /** The connection ended (any way): every attached stream was failed with `error` first. */
+  onClosed: ((error: ConnectionEndError) => void) | undefined;
   /** Server: every request below our GOAWAY finished. */
   onDrained: (() => void) | undefined;
   goawayReceived = false;
@@ -98,8 +102,30 @@ export class H3Session {
         this.publishTicket();
       });
     }
+    // The session may end without a 'closed' event reaching the tap (a socket error, the endpoint
+    // dropping it): make sure the HTTP/3 layer, and every request on it, hears of it.
+    quic.once('close', (err: Error | undefined) => this.transportGone(err));
     quic.kick();
   }
+
+  /** Why the connection ended (null while open): a QuicError with `kind`, `errorCode`, `reason`. */
+  get closeError(): ConnectionEndError | null {
+    return this.closedError;
+  }
+
+  private transportGone(err: Error | undefined): void {
+    if (this.h3.closed) {
+      this.pump();
+      return;
+    }
+    this.sessionError = err instanceof QuicError ? err : undefined;
+    const q = err as QuicError | undefined;
+    this.h3.transportEnded({ kind: q?.kind ?? 'local', code: q?.errorCode ?? 0, reason: err?.message ?? 'the QUIC session ended', remote: q?.remote ?? false });
+    this.pump();
+  }
+
+  /** The QuicError the session ended with when it did not end through a close event (socket error). */
+  private sessionError: QuicError | undefined;
 
   /** Client: the latest session ticket, with the server's SETTINGS attached when known; pass it as `session` to resume. */
   get sessionTicket(): Buffer | undefined {
@@ -154,6 +180,9 @@ export class H3Session {
   }
 
   private afterBatch(): void {
+    // A stateless reset or the peer's CONNECTION_CLOSE starts draining without an event; the
+    // 'closed' event only follows ~3 PTO later (RFC 9000 §10.2). Fail requests now.
+    if (!this.h3.closed && this.quic.closing && this.h3.transportEnded()) this.pump();
     if (this.reads.size > 0) {
       const list = [...this.reads];
       this.reads.clear();
@@ -227,21 +256,53 @@ export class H3Session {
         this.onDrained?.();
         return;
       case 'closed': {
-        const e = ev.error;
-        const err = Object.assign(new Error(`HTTP/3 connection closed (${e.remote ? 'peer' : 'local'}, ${e.errCode}, code 0x${e.code.toString(16)})${e.reason ? ': ' + e.reason : ''}`), {
-          code: 'ERR_QUIC_HTTP3_ERROR',
-          errorCode: e.code,
-          remote: e.remote,
-          h3Code: e.errCode,
-        });
+        const err = connectionEndError(ev.error, this.quic.handshake !== null, this.sessionError);
         this.closedError = err;
         const hs = [...this.handlers.values()];
         this.handlers.clear();
+        this.stalled.clear();
+        this.reads.clear();
         for (const h of hs) h.onClosed(err);
+        // Requests waiting for stream credit find the connection closed.
+        this.onStreamsAvailable?.();
+        this.onClosed?.(err);
         return;
       }
       default:
         return;
     }
   }
+}
+
+/** The error requests on a connection that ended get (DESIGN §5): a QuicError with the close details. */
+export type ConnectionEndError = QuicError & {
+  /** The close reason (the peer's CONNECTION_CLOSE reason phrase, or ours). */
+  readonly reason: string;
+  /** 'ERR_H3_…' / 'ERR_QPACK_…' name of an HTTP/3 close code, else the transport's. */
+  readonly h3Code: string;
+};
+
+/**
+ * Map how the connection ended onto a typed error: kind 'reset' → ERR_QUIC_STATELESS_RESET, 'idle'
+ * → ERR_QUIC_IDLE_TIMEOUT (ERR_QUIC_HANDSHAKE_TIMEOUT before the handshake), 'transport' →
+ * ERR_QUIC_TRANSPORT_ERROR / ERR_QUIC_TLS_ERROR, 'application' with an H3 error code →
+ * ERR_QUIC_HTTP3_ERROR, a no-error close (H3_NO_ERROR, NO_ERROR, ours or the peer's) →
+ * ERR_QUIC_SESSION_CLOSED; a session that ended with its own error (socket) keeps that code.
+ */
+export function connectionEndError(e: H3CloseError, handshakeDone: boolean, sessionError?: QuicError): ConnectionEndError {
+  const who = e.remote ? 'the peer' : 'us';
+  const reason = e.reason ? `: ${e.reason}` : '';
+  const extra = { errorCode: e.code, remote: e.remote, kind: e.kind as QuicError['kind'] & string };
+  let err: QuicError;
+  const noError = (e.kind === 'application' && (e.code === H3ErrorCode.H3_NO_ERROR || e.code === 0)) || (e.kind === 'transport' && e.code === 0);
+  if (sessionError !== undefined) {
+    err = new QuicError(sessionError.code, `HTTP/3 connection ended: ${sessionError.message}`, { ...extra, cause: sessionError });
+  } else if (e.kind === 'local' || noError) {
+    err = new QuicError(QuicErrorCode.SESSION_CLOSED, `the HTTP/3 connection was closed by ${who}${e.kind === 'application' ? ` (${e.errCode})` : ''}${reason}`, extra);
+  } else if (e.kind === 'application') {
+    err = new QuicError(QuicErrorCode.HTTP3, `the HTTP/3 connection was closed by ${who} with ${e.errCode} (0x${e.code.toString(16)})${reason}`, extra);
+  } else {
+    err = closeError({ kind: e.kind as 'transport', code: e.code, reason: e.reason, remote: e.remote }, handshakeDone);
+  }
+  return Object.assign(err, { reason: e.reason, h3Code: e.errCode });
 }

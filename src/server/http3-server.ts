@@ -170,7 +170,7 @@ export class Http3Server extends EventEmitter {
         res.abort(e);
       },
       onClosed: (err) => {
-        req.abort(err);
+        req.abort(err, true);
         res.abort(err);
       },
     };
@@ -200,8 +200,10 @@ export class Http3Server extends EventEmitter {
 
   private runFetch(handler: FetchHandler, req: Http3IncomingMessage, res: Http3ServerResponse): void {
     const ac = new AbortController();
+    // The exchange ended before the response did (the client reset it, or the connection ended):
+    // abort the handler's request.signal with why.
     res.once('close', () => {
-      if (!res.writableFinished) ac.abort(new Error('the client went away'));
+      if (!res.writableFinished) ac.abort(res.errored ?? req.errored ?? new Error('the client went away'));
     });
     let request: Request;
     try {

@@ -76,9 +76,18 @@ export class Http3IncomingMessage extends Readable {
     this.rawTrailers = t.rawHeaders;
   }
 
-  /** @internal The peer reset its side. */
-  abort(err: Error): void {
+  /**
+   * @internal The peer reset its side, or the connection ended: 'aborted', then the body fails
+   * with `err` ('error', 'close'). A body received to its end (only still buffered) is left alone,
+   * unless `discard` (a server request whose connection ended: destroyed, as node:http does,
+   * without 'aborted').
+   */
+  abort(err: Error, discard = false): void {
     if (this.complete || this.destroyed) return;
+    if (this.source.done) {
+      if (discard) this.destroy(err);
+      return;
+    }
     this.aborted = true;
     this.emit('aborted');
     this.destroy(err);

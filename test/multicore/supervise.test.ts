@@ -128,8 +128,11 @@ async function deadWorkerReset(t: ExecutionContext, respawn: boolean): Promise<v
     // so the token matches the one the client learned). The client enters the draining period
     // (§10.3.1) and its session ends with kind 'reset' about 3 PTO later.
     const started = performance.now();
-    // (Only the session's end is judged: the fetch itself is left to the HTTP/3 client.)
-    void victim.fetch(`${base}/after`).catch(() => {});
+    // The request in flight on the dead connection fails with the reset error (not a hang).
+    const after = victim.fetch(`${base}/after`).then(
+      () => null,
+      (e: unknown) => e as { code?: string; kind?: string },
+    );
     const closeErr = await withTimeout(
       quic.closed.then(
         () => null,
@@ -141,6 +144,9 @@ async function deadWorkerReset(t: ExecutionContext, respawn: boolean): Promise<v
     const ms = performance.now() - started;
     t.is(closeErr?.kind, 'reset', `closed by a stateless reset, got ${JSON.stringify(closeErr)}`);
     t.true(ms < 5000, `promptly: ${ms.toFixed(0)} ms (idle timeout 30 s)`);
+    const fetchErr = await withTimeout(after, 5000, 'the fetch on the dead connection settles');
+    t.is(fetchErr?.code, 'ERR_QUIC_STATELESS_RESET', `fetch rejected with the reset error, got ${JSON.stringify(fetchErr)}`);
+    t.is(fetchErr?.kind, 'reset');
     t.log(`session ended by a stateless reset ${ms.toFixed(0)} ms after the request`);
     t.true(server.metrics().workers.perBlock[resetter]!.stateless_reset_sent > resetsBefore, `worker ${resetter} sent it`);
     t.is(server.metrics().router.routed_dead_worker > 0, !respawn);
