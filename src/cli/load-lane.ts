@@ -8,17 +8,15 @@
 // Traffic "total" is the application data read off every stream (HTTP/3 frames, decrypted: h2load's
 // bytes_total for HTTP/3); UDP payload bytes are reported beside it. Response header bytes are the
 // HEADERS frame payloads (QPACK-encoded field sections) read off each request stream, against name +
-// value lengths after decoding (h2load's "space savings"). Times: "time for request" runs from
+// value lengths after decoding, pseudo-header fields included (h2load's "space savings"). All of
+// them are the HTTP/3 layer's own counters (H3Session.stats per connection, streamStats per request). Times: "time for request" runs from
 // submitting the request to the HTTP/3 layer to its last response byte; "time for connect" from
 // dialling to the handshake's completion; "time to 1st byte" from dialling to the first response
 // body byte (or the end of a body-less response) on that connection, as h2load records it. A server
 // GOAWAY stops new requests on that connection; the accepted ones finish, the rest count as failed.
 // Everything a lane returns survives structured clone (piscina worker threads).
-//
-// Measurement tap (to be replaced by a transport counter): HEADERS bytes and stream bytes are taken
-// by wrapping `streamRead` of each of this tool's own connections.
 import { performance } from 'node:perf_hooks';
-import { checkRequestToSend } from '../h3/index.js';
+import { checkRequestToSend, type H3StreamStats } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { connectWith } from '../io/quic.js';
 import type { ClientOptions } from '../io/options.js';
@@ -106,8 +104,6 @@ export interface LaneResult {
   quicVersion: number;
 }
 
-const H3_FRAME_HEADERS = 0x01;
-
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 /** Atomics.waitAsync (Node 16+, typed in lib ES2024 only). */
 const atomics = Atomics as typeof Atomics & { waitAsync(a: Int32Array, index: number, value: number, timeout?: number): WaitAsyncResult };
@@ -118,62 +114,12 @@ export function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/**
- * Follows the HTTP/3 frame layout (RFC 9114 §7.1: type varint, length varint, payload) of the
- * bytes read off one request stream and sums its HEADERS payloads. Fed from the connection's
- * streamRead, so it sees exactly what the HTTP/3 layer decodes. State lives in the request (no
- * per-stream map).
- */
-export class FrameMeter {
-  headerBytes = 0;
-  private phase = 0;
-  private need = 0;
-  private acc = 0;
-  private type = 0;
-  private left = 0;
-
-  feed(buf: Uint8Array, n: number): void {
-    let i = 0;
-    while (i < n) {
-      if (this.phase === 2) {
-        const take = Math.min(this.left, n - i);
-        i += take;
-        this.left -= take;
-        if (this.left === 0) this.phase = 0;
-        continue;
-      }
-      const b = buf[i++]!;
-      if (this.need === 0) {
-        this.need = (1 << (b >> 6)) - 1;
-        this.acc = b & 0x3f;
-      } else {
-        this.acc = this.acc * 256 + b;
-        this.need--;
-      }
-      if (this.need > 0) continue;
-      if (this.phase === 0) {
-        this.type = this.acc;
-        this.phase = 1;
-      } else {
-        if (this.type === H3_FRAME_HEADERS) this.headerBytes += this.acc;
-        this.left = this.acc;
-        this.phase = this.left > 0 ? 2 : 0;
-      }
-      this.acc = 0;
-    }
-  }
-}
-
-function fieldBytes(fields: readonly HeaderField[]): number {
-  let n = 0;
-  for (const f of fields) n += f[0].length + f[1].length;
-  return n;
-}
-
 /** One request in flight: the H3 stream handler. */
-class Req extends FrameMeter implements H3StreamHandler {
+class Req implements H3StreamHandler {
   readonly client: LoadClient;
   readonly id: number;
+  /** The HTTP/3 layer's byte counters of this request stream. */
+  readonly stats: H3StreamStats | undefined;
   readonly start: number;
   /** Started during the measurement (not in the warm-up): its figures count. */
   readonly counted: boolean;
@@ -181,21 +127,20 @@ class Req extends FrameMeter implements H3StreamHandler {
   bodySent = 0;
   finished = false;
 
-  constructor(client: LoadClient, id: number, start: number, counted: boolean) {
-    super();
+  constructor(client: LoadClient, id: number, start: number, counted: boolean, stats: H3StreamStats | undefined) {
     this.client = client;
+    this.stats = stats;
     this.id = id;
     this.start = start;
     this.counted = counted;
   }
 
-  onInformational(_status: number, headers: HeaderField[]): void {
-    if (this.counted) this.client.lane.headerBytesDecoded += fieldBytes(headers);
+  onInformational(): void {
+    // 1xx field sections are in the stream's counters.
   }
 
-  onResponse(status: number, headers: HeaderField[], endStream: boolean): void {
+  onResponse(status: number, _headers: HeaderField[], endStream: boolean): void {
     this.status = status;
-    this.client.gotHeaders(this, headers);
     if (endStream) this.client.complete(this);
   }
 
@@ -203,8 +148,8 @@ class Req extends FrameMeter implements H3StreamHandler {
     this.client.readBody(this);
   }
 
-  onTrailers(trailers: HeaderField[]): void {
-    if (this.counted) this.client.lane.headerBytesDecoded += fieldBytes(trailers);
+  onTrailers(): void {
+    // Trailer field sections are in the stream's counters.
   }
 
   onEnd(): void {
@@ -245,8 +190,9 @@ class LoadClient {
   private completed = 0;
   /** The server sent GOAWAY: no new requests on this connection. */
   private goaway = false;
-  /** Response HEADERS payload bytes of the requests released so far. */
+  /** Response HEADERS payload bytes / decoded field bytes of the counted requests released so far. */
   private headerBytes = 0;
+  private headerBytesDecoded = 0;
   private readonly reqs = new Map<number, Req>();
   private hs: H3Session | undefined;
   private quic: QuicSession | undefined;
@@ -258,7 +204,7 @@ class LoadClient {
   private refillQueued = false;
   private activeTimer: NodeJS.Timeout | undefined;
   /** Transport counters when the measurement began (after a warm-up), subtracted at the end. */
-  private base = { bytesReceived: 0, bytesSent: 0, datagramsReceived: 0, datagramsSent: 0, packetsLost: 0 };
+  private base = { bytesReceived: 0, bytesSent: 0, datagramsReceived: 0, datagramsSent: 0, packetsLost: 0, streamBytesReceived: 0 };
   private measureStart = 0;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
@@ -304,19 +250,6 @@ class LoadClient {
     }
     this.quic = quic;
     quic.noErrorCodes = [0, H3ErrorCode.H3_NO_ERROR];
-    // Observe the bytes HTTP/3 reads off our request streams (a measurement tap on this
-    // connection object only; the HTTP/3 layer is unaware of it).
-    const conn = quic.conn;
-    const read = conn.streamRead.bind(conn);
-    const reqs = this.reqs;
-    conn.streamRead = (id: number, out: Uint8Array) => {
-      const r = read(id, out);
-      if (r.bytes > 0) {
-        if (lane.measuring && !lane.over) lane.streamBytesReceived += r.bytes;
-        reqs.get(id)?.feed(out, r.bytes);
-      }
-      return r;
-    };
     const hs = new H3Session(quic, 'client');
     this.hs = hs;
     hs.onStreamsAvailable = () => this.refill();
@@ -371,7 +304,7 @@ class LoadClient {
         return;
       }
       if (id === null) break;
-      const r = new Req(this, id, t, lane.measuring);
+      const r = new Req(this, id, t, lane.measuring, hs.streamStats(id));
       this.reqs.set(id, r);
       hs.attach(id, r);
       this.started++;
@@ -411,10 +344,6 @@ class LoadClient {
     hs.kick();
   }
 
-  gotHeaders(r: Req, headers: HeaderField[]): void {
-    if (r.counted) this.lane.headerBytesDecoded += fieldBytes(headers);
-  }
-
   /** h2load's record_ttfb: the first response body byte, or the end of a response without one. */
   private firstByteNow(): void {
     if (this.firstByte >= 0) return;
@@ -444,8 +373,16 @@ class LoadClient {
     r.finished = true;
     this.reqs.delete(r.id);
     this.hs?.detach(r.id);
-    if (r.counted) this.headerBytes += r.headerBytes;
+    this.countHeaders(r);
     this.inflight--;
+  }
+
+  /** Add a counted request's response header bytes (HEADERS payloads, decoded fields) as the HTTP/3 layer counted them. */
+  private countHeaders(r: Req): void {
+    const st = r.stats;
+    if (!r.counted || st === undefined) return;
+    this.headerBytes += st.headerBytesReceived;
+    this.headerBytesDecoded += st.fieldBytesReceived;
   }
 
   /** A response arrived in full. */
@@ -521,7 +458,7 @@ class LoadClient {
     }
     for (const r of this.reqs.values()) {
       r.finished = true;
-      if (r.counted) this.headerBytes += r.headerBytes;
+      this.countHeaders(r);
       this.hs?.detach(r.id);
     }
     this.reqs.clear();
@@ -550,7 +487,10 @@ class LoadClient {
       lane.datagramsSent += s.datagramsSent - b.datagramsSent;
       lane.packetsLost += s.packetsLost - b.packetsLost;
       lane.headerBytes += this.headerBytes;
+      lane.headerBytesDecoded += this.headerBytesDecoded;
       const hs = this.hs;
+      // Stream data read during the measurement (the HTTP/3 layer's counter, from its start).
+      if (hs !== undefined && lane.measuring) lane.streamBytesReceived += hs.stats.streamBytesReceived - b.streamBytesReceived;
       if (hs !== undefined && !hs.closed && !quic.destroyed) {
         try {
           hs.h3.close(H3ErrorCode.H3_NO_ERROR);
@@ -577,7 +517,7 @@ class LoadClient {
     const quic = this.quic;
     if (quic === undefined || this.ended) return;
     const s = quic.stats;
-    this.base = { bytesReceived: s.bytesReceived, bytesSent: s.bytesSent, datagramsReceived: s.datagramsReceived, datagramsSent: s.datagramsSent, packetsLost: s.packetsLost };
+    this.base = { bytesReceived: s.bytesReceived, bytesSent: s.bytesSent, datagramsReceived: s.datagramsReceived, datagramsSent: s.datagramsSent, packetsLost: s.packetsLost, streamBytesReceived: this.hs?.stats.streamBytesReceived ?? 0 };
   }
 
   /** -D ended: stop issuing; what is in flight is not counted (h2load's measurement phase is over). */
@@ -585,7 +525,7 @@ class LoadClient {
     if (this.ended) return;
     for (const r of this.reqs.values()) {
       r.finished = true;
-      if (r.counted) this.headerBytes += r.headerBytes;
+      this.countHeaders(r);
       this.hs?.detach(r.id);
     }
     this.reqs.clear();

@@ -48,7 +48,7 @@ import { controlStreamPreface, greaseFrame, greaseSetting, greaseStreamBytes, re
 import { ITEM_DATA, ITEM_FIN, ITEM_HEADERS, Recv, RequestStream, Send, type QueuedItem } from './request-stream.js';
 import { SendBuffer } from './send-buffer.js';
 import { isBidi, isClientInitiated, type H3Random, type H3Transport, type H3TransportCloseInfo, type H3TransportEvent } from './transport.js';
-import type { H3CloseError, H3ConnectionOptions, H3Event, H3RequestOptions, H3RespondOptions, H3Stats } from './types.js';
+import type { H3CloseError, H3ConnectionOptions, H3Event, H3RequestOptions, H3RespondOptions, H3Stats, H3StreamStats } from './types.js';
 import { H3ClosedError } from './errors.js';
 import { EarlySettings, encodeRememberedSettings } from './zero-rtt.js';
 import { putFrameHeader } from './frame-out.js';
@@ -101,6 +101,13 @@ export class H3Connection {
     datagramsSent: 0,
     datagramsReceived: 0,
     datagramsDropped: 0,
+    headerBytesSent: 0,
+    headerBytesReceived: 0,
+    fieldBytesSent: 0,
+    fieldBytesReceived: 0,
+    dataBytesSent: 0,
+    dataBytesReceived: 0,
+    streamBytesReceived: 0,
   };
 
   private readonly transport: H3Transport;
@@ -667,9 +674,15 @@ export class H3Connection {
     // 0-RTT: the dynamic table under the remembered limits (RFC 9204 §3.2.3).
     const r = this.early?.qpackLimitsToApply();
     if (r) this.encoder.applyPeerSettings(r.qpackMaxTableCapacity, r.qpackBlockedStreams);
-    const enc = this.encoder.encodeFieldSection(s.id, splitCookies(fields));
+    const list = splitCookies(fields);
+    const enc = this.encoder.encodeFieldSection(s.id, list);
     if (enc.encoderStream.length > 0) this.qpackEnc.writeOwned(enc.encoderStream);
     const fs = enc.fieldSection;
+    const fieldBytes = fieldSectionBytes(list);
+    this.stats.headerBytesSent += fs.length;
+    this.stats.fieldBytesSent += fieldBytes;
+    s.stats.headerBytesSent += fs.length;
+    s.stats.fieldBytesSent += fieldBytes;
     const h = frameHeaderSize(H3FrameType.HEADERS, fs.length);
     const buf = new Uint8Array(h + fs.length);
     putFrameHeader(buf, H3FrameType.HEADERS, fs.length);
@@ -688,6 +701,8 @@ export class H3Connection {
       const n = s.out.tryWrite(buf);
       if (n === 0) return 0;
       if (n < buf.length) s.out.writeOwned(buf.subarray(n));
+      this.stats.dataBytesSent += len;
+      s.stats.dataBytesSent += len;
       return len;
     }
     const hdr = new Uint8Array(h);
@@ -696,6 +711,8 @@ export class H3Connection {
     if (n === 0) return 0;
     if (n < h) s.out.writeOwned(hdr.subarray(n));
     s.out.writeAll(chunk);
+    this.stats.dataBytesSent += len;
+    s.stats.dataBytesSent += len;
     return len;
   }
 
@@ -867,6 +884,15 @@ export class H3Connection {
   }
 
   /**
+   * Byte counters of request stream `streamId` (HEADERS and DATA payloads, field bytes, stream
+   * bytes read), or undefined when no such stream is open. The object is live while the stream
+   * runs and keeps its final values after: take it when the request starts to read it at the end.
+   */
+  streamStats(streamId: number): H3StreamStats | undefined {
+    return this.streams.get(streamId)?.stats;
+  }
+
+  /**
    * Notice that the transport ended or is ending without waiting for its 'closed' event (which
    * follows the draining period, RFC 9000 §10.2): a stateless reset or a peer CONNECTION_CLOSE put
    * it in draining, or the layer above learned it ended another way (a socket error, removal).
@@ -996,6 +1022,8 @@ export class H3Connection {
         return;
       }
       if (r.bytes === 0 && !r.fin) return;
+      this.stats.streamBytesReceived += r.bytes;
+      s.stats.streamBytesReceived += r.bytes;
       // The transport's receiving side is complete now, whatever H3 makes of the bytes.
       if (r.fin) s.finRead = true;
       this.ingest(s, buf.subarray(0, r.bytes), r.fin);
@@ -1010,6 +1038,8 @@ export class H3Connection {
       switch (ev.type) {
         case 'data': {
           const d = ev.data;
+          this.stats.dataBytesReceived += d.length;
+          s.stats.dataBytesReceived += d.length;
           if (s.queue.length === 0 && !s.qpackBlocked) {
             const used = this.onData(s, d, false);
             if (used < d.length) s.queue.push({ k: ITEM_DATA, bytes: d.slice(used), checked: true });
@@ -1019,6 +1049,8 @@ export class H3Connection {
           break;
         }
         case 'headers':
+          this.stats.headerBytesReceived += ev.fieldSection.length;
+          s.stats.headerBytesReceived += ev.fieldSection.length;
           if (s.queue.length === 0 && !s.qpackBlocked) {
             // When QPACK blocks the section it keeps its own copy: the queued item only marks the place.
             if (!this.onHeadersFrame(s, ev.fieldSection)) s.queue.push({ k: ITEM_HEADERS, bytes: EMPTY });
@@ -1111,6 +1143,9 @@ export class H3Connection {
   }
 
   private onFieldSection(s: RequestStream, fields: HeaderField[]): void {
+    const fieldBytes = fieldSectionBytes(fields);
+    this.stats.fieldBytesReceived += fieldBytes;
+    s.stats.fieldBytesReceived += fieldBytes;
     if (s.recv === Recv.BODY) {
       const trailers = parseTrailers(fields);
       s.recv = Recv.TRAILERS;
@@ -1249,6 +1284,7 @@ export class H3Connection {
     for (;;) {
       if (u.kind === U_IGNORED || this.closedError) return;
       const r = this.transport.streamRead(u.id, scratch);
+      this.stats.streamBytesReceived += r.bytes;
       if (r.resetCode !== undefined && r.resetCode >= 0) {
         if (u.kind === U_CONTROL || u.kind === U_ENCODER || u.kind === U_DECODER) {
           throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, `critical stream ${u.id} reset by the peer`);
@@ -1514,4 +1550,14 @@ export class H3Connection {
     this.pendingPriority.clear();
     this.emit({ type: 'closed', error: this.closedError! });
   }
+}
+
+/** Name + value lengths of a field section (h2load's decoded header bytes). */
+function fieldSectionBytes(fields: ReadonlyArray<HeaderFieldInput>): number {
+  let n = 0;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    n += f[0].length + f[1].length;
+  }
+  return n;
 }

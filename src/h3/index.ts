@@ -12,6 +12,7 @@ export type {
   H3RequestOptions,
   H3RespondOptions,
   H3Stats,
+  H3StreamStats,
 } from './types.js';
 export type { H3Random, H3Transport, H3TransportCloseInfo, H3TransportEvent } from './transport.js';
 export { isBidi, isClientInitiated, isRequestStreamId } from './transport.js';

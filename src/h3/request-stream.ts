@@ -7,6 +7,7 @@ import { FrameReader, defaultPriority, type Priority } from './wire/index.js';
 import type { HeaderField } from '../qpack/index.js';
 import { SendBuffer } from './send-buffer.js';
 import type { H3Transport } from './transport.js';
+import type { H3StreamStats } from './types.js';
 
 /** Receive side of a request stream. */
 export const Recv = {
@@ -110,6 +111,8 @@ export class RequestStream {
   priorityFromFrame = false;
   /** streamSetPriority was called at least once. */
   priorityApplied = false;
+  /** Byte counters of this request (handed out by streamStats; outlives the stream). */
+  readonly stats: H3StreamStats = { headerBytesSent: 0, headerBytesReceived: 0, fieldBytesSent: 0, fieldBytesReceived: 0, dataBytesSent: 0, dataBytesReceived: 0, streamBytesReceived: 0 };
 
   constructor(id: number, transport: H3Transport, maxFramePayload: number) {
     this.id = id;

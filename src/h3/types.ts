@@ -126,6 +126,32 @@ export interface H3Stats {
   datagramsSent: number;
   datagramsReceived: number;
   datagramsDropped: number;
+  /** HEADERS frame payload bytes (QPACK-encoded field sections: heads, 1xx, trailers) sent / received. */
+  headerBytesSent: number;
+  headerBytesReceived: number;
+  /** Name + value lengths of the field sections sent (before QPACK encoding) / received (decoded). */
+  fieldBytesSent: number;
+  fieldBytesReceived: number;
+  /** DATA frame payload bytes sent (committed to the transport) / received. */
+  dataBytesSent: number;
+  dataBytesReceived: number;
+  /** Application bytes read off every stream (request, control, QPACK, unknown uni): HTTP/3 frames, decrypted. */
+  streamBytesReceived: number;
+}
+
+/**
+ * Byte counters of one request stream (H3Connection.streamStats): the same meaning as the
+ * connection's counters of that name, for this request only. The object stays valid (and final)
+ * after the stream is gone.
+ */
+export interface H3StreamStats {
+  headerBytesSent: number;
+  headerBytesReceived: number;
+  fieldBytesSent: number;
+  fieldBytesReceived: number;
+  dataBytesSent: number;
+  dataBytesReceived: number;
+  streamBytesReceived: number;
 }
 
 /** Options of request(). */

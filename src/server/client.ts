@@ -4,7 +4,7 @@
 // kept and reused (until GOAWAY, close or idle timeout); sockets do not keep the process alive while
 // no request is in flight.
 import { Readable, Writable } from 'node:stream';
-import { decodeRememberedSettings } from '../h3/index.js';
+import { decodeRememberedSettings, type H3Stats, type H3StreamStats } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { clientSessionAppData } from '../tls/index.js';
 import { connectWith } from '../io/quic.js';
@@ -36,6 +36,7 @@ export interface Http3RequestOptions {
 }
 
 interface Pooled {
+  key: string;
   hs: H3Session;
   quic: QuicSession;
   active: number;
@@ -76,6 +77,11 @@ export class Http3ClientRequest extends Writable {
   /** The response, once its header section arrived. */
   response: Http3IncomingMessage | undefined = undefined;
   streamId = -1;
+  /**
+   * This request's HTTP/3 byte counters (HEADERS payloads and decoded field bytes each way, DATA
+   * payloads, stream bytes read), from when its header section was sent; final once it is done.
+   */
+  stats: H3StreamStats | undefined = undefined;
   private readonly client: Http3Client;
   private readonly fields: HeaderFieldInput[];
   private pooled: Pooled | undefined;
@@ -159,6 +165,7 @@ export class Http3ClientRequest extends Writable {
     pooled.active++;
     this.client.refChanged(pooled);
     this.streamId = id;
+    this.stats = hs.streamStats(id);
     this.sentHeaders = true;
     this.sink = new BodySink(hs, id);
     hs.attach(id, this.handler(hs, id));
@@ -344,7 +351,7 @@ export class Http3Client {
       this.tickets.set(key, ticket);
       this.onSessionTicket?.(ticket, key);
     };
-    const pooled: Pooled = { hs, quic, active: 0 };
+    const pooled: Pooled = { key, hs, quic, active: 0 };
     this.live.add(pooled);
     const forget = (): void => {
       this.live.delete(pooled);
@@ -370,6 +377,17 @@ export class Http3Client {
    */
   sessionTicket(url: string | URL): Buffer | undefined {
     return this.tickets.get(originKey(toUrl(url)));
+  }
+
+  /**
+   * HTTP/3 counters (H3Stats: requests, HEADERS/field/DATA bytes each way, stream bytes read) of
+   * the pooled connection to `url`'s origin, or undefined when there is none now.
+   */
+  connectionStats(url: string | URL): H3Stats | undefined {
+    const key = originKey(toUrl(url));
+    let found: Pooled | undefined;
+    for (const p of this.live) if (p.key === key && !p.hs.closed) found = p;
+    return found?.hs.stats;
   }
 
   /** @internal Sockets hold the process only while requests are active. */

@@ -7,7 +7,7 @@
 // with the remembered ones until the server's arrive (RFC 9114 §7.2.4.2).
 import type { ConnectionEvent } from '../connection/index.js';
 import { secureRandom } from '../crypto/random.js';
-import { H3Connection, type H3CloseError, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Transport } from '../h3/index.js';
+import { H3Connection, type H3CloseError, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Stats, type H3StreamStats, type H3Transport } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { withClientSessionAppData } from '../tls/index.js';
 import type { HeaderField } from '../qpack/index.js';
@@ -151,6 +151,19 @@ export class H3Session {
 
   get closed(): boolean {
     return this.closedError !== null;
+  }
+
+  /**
+   * HTTP/3 counters of this connection: requests, and bytes — HEADERS payloads, decoded field
+   * bytes and DATA payloads each way, stream bytes read (see H3Stats). Live; final once closed.
+   */
+  get stats(): H3Stats {
+    return this.h3.stats;
+  }
+
+  /** Byte counters of one request stream while it is open (keep the object: it stays valid). */
+  streamStats(streamId: number): H3StreamStats | undefined {
+    return this.h3.streamStats(streamId);
   }
 
   /** Route a stream's events to `handler`. */

@@ -14,7 +14,6 @@ import { UsageError } from '../../src/cli/args.js';
 import { parseDuration, parseLoad, type LoadArgs } from '../../src/cli/load-args.js';
 import { load, planLoad, runLoad } from '../../src/cli/load.js';
 import { formatBytes, formatDuration } from '../../src/cli/load-report.js';
-import { FrameMeter } from '../../src/cli/load-lane.js';
 import { createServer, type Http3Server } from '../../src/server/http3-server.js';
 import { liveCertificate } from '../io/helpers.js';
 
@@ -318,32 +317,6 @@ test.serial('--json prints the report; the text summary has the h2load lines', a
     t.regex(s, /^Application protocol: h3/m);
   } finally {
     await server.close();
-  }
-});
-
-test('FrameMeter sums HEADERS payloads (RFC 9114 §7.1 framing) whatever the chunking', (t) => {
-  // HEADERS(12 B), DATA(5 B), a reserved/grease type 0x21 with 1-byte… and 2-byte varints, an
-  // interim HEADERS(300 B: 2-byte length), trailers HEADERS(0 B), DATA with an 8-byte length field.
-  const bytes: number[] = [];
-  const frame = (type: number[], len: number[], payload: number): void => {
-    bytes.push(...type, ...len);
-    for (let i = 0; i < payload; i++) bytes.push(i & 0xff);
-  };
-  frame([0x01], [12], 12);
-  frame([0x00], [5], 5);
-  frame([0x40, 0x21], [0x40, 3], 3);
-  frame([0x01], [0x41, 0x2c], 300);
-  frame([0x01], [0x00], 0);
-  frame([0x00], [0xc0, 0, 0, 0, 0, 0, 0, 7], 7);
-  frame([0x01], [4], 4);
-  const all = new Uint8Array(bytes);
-  for (const chunk of [1, 2, 3, 7, 64, all.length]) {
-    const m = new FrameMeter();
-    for (let i = 0; i < all.length; i += chunk) {
-      const part = all.subarray(i, i + chunk);
-      m.feed(part, part.length);
-    }
-    t.is(m.headerBytes, 12 + 300 + 0 + 4, `chunks of ${chunk}`);
   }
 });
 
