@@ -315,7 +315,9 @@ export function connectionEndError(e: H3CloseError, handshakeDone: boolean, sess
   } else if (e.kind === 'application') {
     err = new QuicError(QuicErrorCode.HTTP3, `the HTTP/3 connection was closed by ${who} with ${e.errCode} (0x${e.code.toString(16)})${reason}`, extra);
   } else {
-    err = closeError({ kind: e.kind as 'transport', code: e.code, reason: e.reason, remote: e.remote }, handshakeDone);
+    // Idle timeouts and resets are named by the message already (the core's reason repeats it).
+    const said = e.kind === 'idle' || e.kind === 'reset' ? '' : e.reason;
+    err = closeError({ kind: e.kind as 'transport', code: e.code, reason: said, remote: e.remote }, handshakeDone);
   }
   return Object.assign(err, { reason: e.reason, h3Code: e.errCode });
 }

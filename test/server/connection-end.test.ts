@@ -325,3 +325,27 @@ test('a UDP socket error (ICMP port unreachable) rejects fetch and request() wit
     await client.close();
   }
 });
+
+test("a request waiting for stream credit (the server's limit reached) rejects when the connection ends", async (t) => {
+  const { server, base } = await serve(hanging(), { maxStreamsBidi: 1 });
+  const client = new Http3Client({ rejectUnauthorized: false, idleTimeout: 30_000 });
+  try {
+    const first = rejection(client.fetch(`${base}/hang`), 'first');
+    // Queued: the only stream the server allows is taken.
+    const queued = rejection(client.fetch(`${base}/hang`), 'queued');
+    while (server.stats.requests === 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    t.is(server.stats.requests, 1, 'the second request waits for credit');
+    server.quic!.endpoint.forget([...server.quic!.endpoint.connections()][0]!);
+    // Make the client send (a key update): the server answers with a stateless reset.
+    const pooled = await client.session(new URL(base));
+    pooled.quic.updateKeys();
+    pooled.hs.kick();
+    const [a, b] = await Promise.all([first, queued]);
+    t.is(a.code, 'ERR_QUIC_STATELESS_RESET', a.message);
+    t.is(b.code, 'ERR_QUIC_STATELESS_RESET', b.message);
+  } finally {
+    await client.close();
+    await server.close({ timeout: 100 });
+  }
+});
