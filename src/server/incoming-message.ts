@@ -3,6 +3,7 @@
 // trailers arrive before 'end'. `httpVersion` is '3'.
 import { Readable } from 'node:stream';
 import type { HeaderField } from '../qpack/index.js';
+import type { H3StreamStats } from '../h3/index.js';
 import { BodySource } from './body.js';
 import type { H3Session } from './h3-session.js';
 import { toNodeHeaders, type IncomingHeaders } from './headers.js';
@@ -41,6 +42,11 @@ export class Http3IncomingMessage extends Readable {
   aborted = false;
   readonly streamId: number;
   readonly socket: Http3SocketInfo;
+  /**
+   * HTTP/3 byte counters of this exchange's stream (HEADERS payloads and decoded field bytes each
+   * way, DATA payloads, stream bytes read); they stay valid after it ended.
+   */
+  readonly stats: H3StreamStats | undefined;
   /** @internal */
   readonly source: BodySource;
   /** @internal */
@@ -64,6 +70,7 @@ export class Http3IncomingMessage extends Readable {
     this.headers = h.headers;
     this.rawHeaders = h.rawHeaders;
     this.source = new BodySource(hs, streamId, this);
+    this.stats = hs.streamStats(streamId);
     this.once('end', () => {
       this.complete = true;
     });

@@ -349,3 +349,36 @@ test("a request waiting for stream credit (the server's limit reached) rejects w
     await server.close({ timeout: 100 });
   }
 });
+
+test('byte counters: request(), the response message and the server request see the same HEADERS/DATA bytes', async (t) => {
+  let serverStats: Http3IncomingMessage['stats'];
+  const { server, base } = await serve((req, res) => {
+    serverStats = req.stats;
+    req.resume();
+    req.on('end', () => res.end('x'.repeat(1000)));
+  });
+  const client = new Http3Client({ rejectUnauthorized: false });
+  try {
+    const req = client.request(`${base}/count`, { method: 'POST' });
+    req.end('y'.repeat(500));
+    const msg = await new Promise<Http3IncomingMessage>((resolve) => req.once('response', resolve));
+    let n = 0;
+    for await (const c of msg) n += (c as Buffer).length;
+    t.is(n, 1000);
+    const cs = req.stats!;
+    t.is(msg.stats, cs);
+    t.is(cs.dataBytesSent, 500);
+    t.is(cs.dataBytesReceived, 1000);
+    t.is(serverStats!.dataBytesReceived, 500);
+    t.is(serverStats!.dataBytesSent, 1000);
+    t.is(cs.headerBytesSent, serverStats!.headerBytesReceived);
+    t.is(cs.headerBytesReceived, serverStats!.headerBytesSent);
+    t.is(cs.fieldBytesSent, serverStats!.fieldBytesReceived);
+    const conn = client.connectionStats(base)!;
+    t.true(conn.streamBytesReceived > cs.streamBytesReceived && cs.streamBytesReceived > 1000);
+    t.is(conn.requestsSent, 1);
+  } finally {
+    await client.close();
+    await server.close({ timeout: 100 });
+  }
+});
