@@ -13,3 +13,7 @@ export { serveMetrics, type MetricsServer } from './metrics/http-exporter.js';
 // that run the application — 'static', or a module whose export gets an Http3Server in each worker.
 export { listenMulticore, MulticoreServer, type MulticoreOptions, type MulticoreMetrics } from './multicore/server.js';
 export type { MulticoreApp, MulticoreAppModule, WorkerAppContext, WorkerAppSetup } from './multicore/http3-app.js';
+// What a request or connection failure carries (code, kind, errorCode, remote, reason, h3Code), and
+// the HTTP/3 byte counters per connection (Http3Client.connectionStats) and per request (.stats).
+export type { ConnectionEndError } from './server/h3-session.js';
+export type { H3Stats, H3StreamStats } from './h3/index.js';
