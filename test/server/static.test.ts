@@ -2,7 +2,7 @@
 // no path traversal (raw '..' paths, encoded dots, NUL, backslashes, a symlink out of the root),
 // virtual files.
 import test from 'ava';
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, renameSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Http3Server } from '../../src/server/http3-server.js';
@@ -132,6 +132,49 @@ test.serial('byte ranges (206/416) and ETag (304)', async (t) => {
   const again = await raw('/style.css', 'GET', { 'if-none-match': String(first.headers['etag']) });
   t.is(again.status, 304);
   t.is(again.body.length, 0);
+});
+
+test.serial('small files served from memory follow every change on disk', async (t) => {
+  const f = join(root, 'small.txt');
+  writeFileSync(f, 'version one');
+  utimesSync(f, 1_700_000_000, 1_700_000_000);
+  const a = await raw('/small.txt');
+  t.is(a.body.toString(), 'version one');
+  t.is(a.headers['content-length'], '11');
+  t.is(a.headers['last-modified'], new Date(1_700_000_000_000).toUTCString());
+  const a2 = await raw('/small.txt'); // from the cache: same bytes and validators
+  t.is(a2.body.toString(), 'version one');
+  t.is(a2.headers['etag'], a.headers['etag']);
+  t.is(a2.headers['last-modified'], a.headers['last-modified']);
+  const part = await raw('/small.txt', 'GET', { range: 'bytes=2-4' });
+  t.is(part.status, 206);
+  t.is(part.headers['content-range'], 'bytes 2-4/11');
+  t.is(part.body.toString(), 'rsi');
+  t.is((await raw('/small.txt', 'GET', { 'if-none-match': String(a.headers['etag']) })).status, 304);
+  // Same size, same mtime restored: the change time still tells the cache the bytes changed.
+  writeFileSync(f, 'version two');
+  utimesSync(f, 1_700_000_000, 1_700_000_000);
+  const b = await raw('/small.txt');
+  t.is(b.body.toString(), 'version two');
+  // A new mtime: a new ETag, the old one no longer gives 304.
+  writeFileSync(f, 'version 3!!');
+  utimesSync(f, 1_700_000_100, 1_700_000_100);
+  const c = await raw('/small.txt');
+  t.is(c.body.toString(), 'version 3!!');
+  t.not(c.headers['etag'], a.headers['etag']);
+  t.is((await raw('/small.txt', 'GET', { 'if-none-match': String(a.headers['etag']) })).status, 200);
+  // Replaced by another file (rename over it), then by a symlink out of the root, then gone.
+  const g = join(root, 'small.tmp');
+  writeFileSync(g, 'renamed in');
+  renameSync(g, f);
+  t.is((await raw('/small.txt')).body.toString(), 'renamed in');
+  unlinkSync(f);
+  symlinkSync(join(outside, 'secret.txt'), f);
+  const esc = await raw('/small.txt');
+  t.true(esc.status >= 400);
+  t.false(esc.body.toString().includes('top secret'));
+  unlinkSync(f);
+  t.is((await raw('/small.txt')).status, 404);
 });
 
 test('safePath and parseRange units', (t) => {
