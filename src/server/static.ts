@@ -176,7 +176,7 @@ export function staticHandler(options: StaticOptions): Handler {
     if (root === undefined) return plain(res, 404, 'not found');
     let full = join(root, path);
     let st: Stats | undefined;
-    let real: string;
+    let c: CachedFile | undefined;
     try {
       realRoot ??= realpathSync.native(root);
       st = statSync(full);
@@ -189,19 +189,24 @@ export function staticHandler(options: StaticOptions): Handler {
         full = join(full, index);
         st = statSync(full);
       }
-      real = realpathSync.native(full);
-      const rr = realRoot;
-      if (real !== rr && !real.startsWith(rr.endsWith(sep) ? rr : rr + sep)) return plain(res, 403, 'forbidden');
+      c = cache.get(full);
+      if (c !== undefined && !sameFile(c, st)) {
+        cache.delete(full);
+        cacheBytes -= c.size;
+        c = undefined;
+      }
+      // The containment check is skipped only for the very inode that passed it before, unchanged:
+      // any link, unlink, rename onto it or write changes its ctime, so the bytes served are the
+      // ones this path already served from inside the root.
+      if (c === undefined) {
+        const real = realpathSync.native(full);
+        const rr = realRoot;
+        if (real !== rr && !real.startsWith(rr.endsWith(sep) ? rr : rr + sep)) return plain(res, 403, 'forbidden');
+      }
     } catch {
       return plain(res, 404, 'not found');
     }
     if (!st.isFile()) return plain(res, 404, 'not found');
-    let c = cache.get(full);
-    if (c !== undefined && !sameFile(c, st)) {
-      cache.delete(full);
-      cacheBytes -= c.size;
-      c = undefined;
-    }
     if (c === undefined && st.size <= SMALL_FILE) {
       let body: Buffer | null = null;
       try {
