@@ -211,6 +211,20 @@ export class Connection {
     return w;
   }
 
+  /**
+   * streamWrite for bytes the caller hands over: they are queued by reference, not copied, so the
+   * caller must never change `data` afterwards (HTTP/3 frames built for this one write).
+   */
+  streamWriteOwned(id: number, data: Uint8Array, fin = false): number {
+    checkStreamId(id);
+    if (!(data instanceof Uint8Array)) throw new TypeError('data: expected a Uint8Array');
+    if (this.released(id) || !this.open) return -1;
+    const s = this.st.streams.get(id);
+    const w = this.st.streams.write(id, data, fin);
+    if (w >= 0 && w < data.length && s !== undefined) s.writeBlocked = true;
+    return w;
+  }
+
   /** Send FIN after the queued data. */
   streamFinish(id: number): void {
     checkStreamId(id);

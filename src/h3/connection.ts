@@ -698,7 +698,7 @@ export class H3Connection {
       const buf = new Uint8Array(h + len);
       putFrameHeader(buf, H3FrameType.DATA, len);
       buf.set(chunk, h);
-      const n = s.out.tryWrite(buf);
+      const n = s.out.tryWriteOwned(buf);
       if (n === 0) return 0;
       if (n < buf.length) s.out.writeOwned(buf.subarray(n));
       this.stats.dataBytesSent += len;
@@ -707,7 +707,7 @@ export class H3Connection {
     }
     const hdr = new Uint8Array(h);
     putFrameHeader(hdr, H3FrameType.DATA, len);
-    const n = s.out.tryWrite(hdr);
+    const n = s.out.tryWriteOwned(hdr);
     if (n === 0) return 0;
     if (n < h) s.out.writeOwned(hdr.subarray(n));
     s.out.writeAll(chunk);

@@ -45,6 +45,17 @@ export class SendBuffer {
     return Math.max(0, this.transport.streamWrite(this.id, data));
   }
 
+  /** tryWrite of bytes the caller never changes afterwards (the transport may keep them uncopied). */
+  tryWriteOwned(data: Uint8Array): number {
+    if (this.buffered > 0 || this.id < 0 || this.finished || this.finPending) return 0;
+    return Math.max(0, this.writeOwnedNow(data));
+  }
+
+  private writeOwnedNow(data: Uint8Array): number {
+    const t = this.transport;
+    return t.streamWriteOwned !== undefined ? t.streamWriteOwned(this.id, data) : t.streamWrite(this.id, data);
+  }
+
   /** Commit all of `data`: what the transport does not take now is copied and sent later. */
   writeAll(data: Uint8Array): void {
     if (data.length === 0) return;
@@ -63,7 +74,7 @@ export class SendBuffer {
     if (data.length === 0) return;
     if (this.finished || this.finPending) throw new RangeError('write after FIN');
     if (this.buffered === 0 && this.id >= 0) {
-      const n = Math.max(0, this.transport.streamWrite(this.id, data));
+      const n = Math.max(0, this.writeOwnedNow(data));
       if (n >= data.length) return;
       data = data.subarray(n);
     }
@@ -88,7 +99,7 @@ export class SendBuffer {
     const chunks = this.chunks;
     while (this.head < chunks.length) {
       const c = chunks[this.head]!;
-      const n = Math.max(0, this.transport.streamWrite(this.id, c));
+      const n = Math.max(0, this.writeOwnedNow(c)); // every queued chunk is owned or a private copy
       this.buffered -= n;
       if (n < c.length) {
         chunks[this.head] = c.subarray(n);

@@ -12,6 +12,11 @@ export interface H3Transport {
   openStream(bidirectional: boolean): number | null;
   /** Queue bytes on a stream; returns how many were accepted (backpressure: 'stream-writable' follows). */
   streamWrite(id: number, data: Uint8Array, fin?: boolean): number;
+  /**
+   * Optional: streamWrite of bytes handed over for good — the transport may keep `data` by
+   * reference instead of copying it (the caller never changes it afterwards).
+   */
+  streamWriteOwned?(id: number, data: Uint8Array, fin?: boolean): number;
   /** Send FIN after the bytes already accepted. */
   streamFinish(id: number): void;
   /**

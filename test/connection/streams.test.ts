@@ -92,3 +92,34 @@ test('send backpressure: 1.5 MB writes exceed the 1 MiB send buffer; stream-writ
   t.false(capp.anyCorrupt());
   t.true(p.clientEvents.some((e) => e.type === 'stream-writable'));
 });
+
+test('streamWriteOwned: the bytes are queued by reference, arrive intact, and the send-buffer limit applies as for streamWrite', (t) => {
+  const p = new Pair();
+  t.true(p.handshake());
+  const id = p.client.openStream(true)!;
+  const data = new Uint8Array(3000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+  t.is(p.client.streamWriteOwned(id, data, true), 3000);
+  const got: number[] = [];
+  let fin = false;
+  const out = new Uint8Array(4096);
+  t.true(
+    p.runUntil(() => {
+      if (!p.serverEvents.some((e) => e.type === 'stream-opened')) return false;
+      for (;;) {
+        const r = p.server!.streamRead(id, out);
+        for (let i = 0; i < r.bytes; i++) got.push(out[i]!);
+        if (r.fin) fin = true;
+        if (r.bytes === 0) break;
+      }
+      return fin;
+    }),
+  );
+  t.deepEqual(Uint8Array.from(got), data);
+  const big = p.client.openStream(true)!;
+  const accepted = p.client.streamWriteOwned(big, new Uint8Array(1_500_000));
+  t.true(accepted > 0 && accepted < 1_500_000, `accepted ${accepted}`);
+  t.is(p.client.streamWriteOwned(big, new Uint8Array(10)), 0);
+  p.client.close(0, 'done');
+  t.is(p.client.streamWriteOwned(big, new Uint8Array(10)), -1);
+});
