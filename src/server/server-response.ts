@@ -24,6 +24,20 @@ function checkStatus(code: unknown): number {
   return code;
 }
 
+let dateSecond = -1;
+let dateText = '';
+
+/** The IMF-fixdate of now (RFC 9110 §5.6.7), formatted once per second as node:http does. */
+function httpDate(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
 export class Http3ServerResponse extends Writable {
   statusCode = 200;
   /** Kept for compatibility; HTTP/3 has no reason phrase. */
@@ -168,7 +182,7 @@ export class Http3ServerResponse extends Writable {
       if (Array.isArray(v.value)) for (const x of v.value as string[]) out.push([k, String(x)]);
       else out.push([k, String(v.value)]);
     }
-    if (this.sendDate && !this.map.has('date')) out.push(['date', new Date().toUTCString()]);
+    if (this.sendDate && !this.map.has('date')) out.push(['date', httpDate()]);
     return out;
   }
 

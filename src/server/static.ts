@@ -145,12 +145,13 @@ export function safePath(url: string): string | null {
   if (!raw.startsWith('/')) return null;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(raw);
+    decoded = raw.includes('%') ? decodeURIComponent(raw) : raw;
   } catch {
     return null;
   }
   if (decoded.includes('\0') || decoded.includes('\\')) return null;
-  for (const seg of decoded.split('/')) if (seg === '..') return null;
+  // A '..' segment (the path starts with '/', so every segment follows a '/').
+  if (decoded.includes('/../') || decoded.endsWith('/..')) return null;
   return decoded;
 }
 
