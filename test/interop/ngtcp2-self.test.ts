@@ -211,7 +211,13 @@ test('anti-amplification (RFC 9000 §8.1): gtlsserver stays within 3× while the
   const a = amplificationCheck(taps);
   t.log(`before validation: server sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B received (max ratio ${a.maxRatio.toFixed(2)}); validated at client datagram #${a.validatedAtIndex}`);
   t.true(a.ok, `sent ${a.sentBeforeValidation} B for ${a.receivedBeforeValidation} B`);
-  t.true(a.maxRatio > 2, 'the limit did not bind: the first flight fits in 2 × the client bytes');
+  // The case is meaningful only if the server's first flight cannot fit in 3 × 1200 bytes: check the
+  // certificate itself (deterministic). How close gtlsserver then comes to 3× before the client's
+  // next datagram arrives depends on its pacing and the machine's timing (2× seen under load), so
+  // the observed ratio is logged above, not asserted.
+  const certDer = Buffer.from(bigSanCert().certPem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+  t.true(certDer.length > 3 * 1200, `certificate of ${certDer.length} B fits in 3 × 1200 B: the limit would not bind`);
+  t.true(a.maxRatio > 1, 'the server sent nothing before validation');
   t.not(a.validatedAtIndex, null);
   await relay.close();
   await s.stop();
