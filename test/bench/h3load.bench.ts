@@ -7,10 +7,10 @@
 // failed requests is reported as such, not as a figure. On this 2-core machine the client and the
 // server share the cores: -t 2 helps only while the client, not the server, is the bottleneck.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scope, makeCert, makeWww, requirePeer, startGtlsServer, type UdpServerProcess } from '../interop/peers.js';
 import { QUIVER_CLI, quiverCliAvailable, startQuiverServe } from '../interop/quiver-cli.js';
+import { median, procCpu } from './proc-stats.js';
 
 const FILE = 'index.bin';
 const SIZE = 1024;
@@ -30,26 +30,6 @@ interface Row {
   clientCpu: number[];
   serverCpu: number[];
   failures: string[];
-}
-
-const TICK = 0.01;
-
-function procCpu(pid: number | 'self', children = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const a = children ? 13 : 11;
-    return (Number(f[a]) + Number(f[a + 1])) * TICK;
-  } catch {
-    return NaN;
-  }
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function runLoad(url: string, seconds: number, threads: number): Promise<{ code: number; json: LoadJson | null; err: string }> {

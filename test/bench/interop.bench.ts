@@ -12,10 +12,10 @@
 // moves with other load; CPU seconds per 100 MB hardly do, so they show where a change helped.
 // The Quiver rows print "not available yet" only while dist/src/cli/quiver.js does not exist; once
 // it does, they run and a failure is reported as such.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MB, Scope, judgeDownload, judgeFile, makeCert, makeWww, requirePeer, runGtlsClient, startGtlsServer, type CertFiles, type UdpServerProcess, type WwwFile } from '../interop/peers.js';
 import { QUIVER_CLI, quiverCliAvailable, runQuiverGet, startQuiverServe } from '../interop/quiver-cli.js';
+import { median, procCpu } from './proc-stats.js';
 
 const SIZE = 100 * MB;
 const NAME = '100mb.bin';
@@ -34,29 +34,7 @@ interface Row {
 
 type Runner = (server: UdpServerProcess, i: number) => Promise<{ ms: number; ok: boolean; reason: string }>;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 const mbits = (ms: number) => (SIZE * 8) / (ms / 1000) / 1e6;
-
-/** Linux USER_HZ: /proc times are in 1/100 s on every mainstream architecture. */
-const TICK = 0.01;
-
-/** utime + stime (fields 14, 15) or cutime + cstime (16, 17) of /proc/PID/stat, in seconds; NaN off Linux. */
-function procCpu(pid: number | 'self', children = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // f[0] is field 3 (state): field n is f[n - 3].
-    const a = children ? 13 : 11;
-    return (Number(f[a]) + Number(f[a + 1])) * TICK;
-  } catch {
-    return NaN;
-  }
-}
 
 export async function run(): Promise<void> {
   const runs = Math.max(1, Number(process.env['QUIVER_BENCH_RUNS'] ?? 3) | 0);
