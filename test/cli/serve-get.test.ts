@@ -5,7 +5,6 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { decodeRememberedSettings } from '../../src/h3/index.js';
 import { clientSessionAppData } from '../../src/tls/index.js';
 import { generateSelfSigned } from '../../src/pki/self-signed.js';
 import { pattern } from '../io/helpers.js';
+import { httpGet } from '../support/http-get.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/quiver.js');
 const dir = mkdtempSync(join(tmpdir(), 'quiver-cli-'));
@@ -72,18 +72,6 @@ function stop(s: Served): Promise<number | null> {
   });
 }
 
-function httpGet(url: string): Promise<{ status: number; body: string; type: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body, type: res.headers['content-type'] }));
-      })
-      .on('error', reject);
-  });
-}
 
 test.serial('serve DIR + get: a 10 MB file arrives intact (sha256), uploads echo, /metrics on TCP and h3', async (t) => {
   const s = await serve([dir]);

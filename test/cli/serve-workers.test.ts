@@ -10,28 +10,17 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { MB, Scope, clientFacts, exited, judgeDownload, makeCert, makeWww, runGtlsClient } from '../interop/peers.js';
 import { QUIVER_CLI, startQuiverServe } from '../interop/quiver-cli.js';
 import { isFavicon, postBodySha256, runChromium } from '../interop/chromium.js';
 import { pattern, sha256 } from '../io/helpers.js';
+import { httpGet } from '../support/http-get.js';
+const httpGetText = async (url: string): Promise<string> => (await httpGet(url)).body;
 
 const scope = new Scope();
 test.after.always(() => scope.close());
 
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 function quiverGet(args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
@@ -75,7 +64,7 @@ test('serve --workers 2: gtlsclient downloads by sha256, /echo, /metrics with bo
   t.is(echoed.code, 0, echoed.stderr);
   t.is(sha256(echoed.stdout), sha256(upload));
 
-  const tcp = await httpGet(metricsUrl!);
+  const tcp = await httpGetText(metricsUrl!);
   for (const w of ['0', '1']) {
     t.true(sample(tcp, 'quiver_connections_accepted_total', `worker="${w}"`) >= 1, `worker ${w} took connections:\n${tcp}`);
     t.true(sample(tcp, 'quiver_http_requests_total', `status_class="2xx",worker="${w}"`) >= 1, `worker ${w} answered requests`);
@@ -131,7 +120,7 @@ test('serve --workers 2: gtlsclient and quiver get resume with 0-RTT (sent and a
     metricsUrl = /metrics:\s+(http:\/\/\S+)/.exec(server.log())?.[1];
     if (metricsUrl === undefined) await new Promise((r) => setTimeout(r, 50));
   }
-  const tcp = await httpGet(metricsUrl!);
+  const tcp = await httpGetText(metricsUrl!);
   for (const w of ['0', '1']) t.true(sample(tcp, 'quiver_connections_accepted_total', `worker="${w}"`) >= 3, `worker ${w} took resumed connections too:\n${tcp}`);
   server.child.kill('SIGTERM');
   t.is((await exited(server.child)).code, 0, readFileSync(server.logPath, 'utf8'));

@@ -11,7 +11,6 @@
 import test from 'ava';
 import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +19,8 @@ import { serveMetrics } from '../../src/metrics/http-exporter.js';
 import { listenMulticore, type MulticoreServer } from '../../src/multicore/server.js';
 import { liveCertificate, pattern, sha256, withTimeout } from '../io/helpers.js';
 import { NatRelay } from './nat-relay.js';
+import { httpGet } from '../support/http-get.js';
+const httpGetText = async (url: string): Promise<string> => (await httpGet(url)).body;
 
 const dir = mkdtempSync(join(tmpdir(), 'quiver-mc-h3-'));
 const file = pattern(1024 * 1024, 21);
@@ -43,18 +44,6 @@ async function bodySha(res: Response): Promise<string> {
   return sha256(new Uint8Array(await res.arrayBuffer()));
 }
 
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 function sample(text: string, name: string, labels: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
@@ -93,7 +82,7 @@ test.serial('static app on 2 workers: downloads and /echo by sha256, connections
     const h3 = await (await clients[0]!.fetch(`${base}/metrics`)).text();
     const exporter = await serveMetrics(server.prometheus, 0);
     try {
-      const tcp = await httpGet(`http://127.0.0.1:${exporter.address.port}/metrics`);
+      const tcp = await httpGetText(`http://127.0.0.1:${exporter.address.port}/metrics`);
       for (const text of [h3, tcp]) {
         for (const w of ['0', '1']) {
           t.true(sample(text, 'quiver_http_requests_total', `status_class="2xx",worker="${w}"`) >= 2, `worker ${w} requests`);
