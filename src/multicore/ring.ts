@@ -197,25 +197,23 @@ class RingViews {
   }
 }
 
-/** The writing end of a ring. Use from ONE thread. */
-export class RingProducer {
+/**
+ * What both ends of a ring hold: the shared views, copied into own fields once so the hot paths
+ * read them without going through `views`.
+ */
+abstract class RingEnd {
   readonly views: RingViews;
   readonly capacity: number;
   readonly payloadCapacity: number;
-  /** Next index to commit (local; visible to the consumer after publish()). */
-  private tail: number;
-  private published: number;
-  /** Last HEAD seen; re-read only when the ring looks full. */
-  private head: number;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly u8: Uint8Array;
-  private readonly u16: Uint16Array;
-  private readonly u32: Uint32Array;
-  private readonly payloads: Uint8Array[];
-  private readonly addresses: Uint8Array[];
-  private readonly mask: number;
-  private readonly stride: number;
+  protected readonly i32: Int32Array;
+  protected readonly f64: Float64Array;
+  protected readonly u8: Uint8Array;
+  protected readonly u16: Uint16Array;
+  protected readonly u32: Uint32Array;
+  protected readonly payloads: Uint8Array[];
+  protected readonly addresses: Uint8Array[];
+  protected readonly mask: number;
+  protected readonly stride: number;
 
   constructor(buffer: SharedArrayBuffer) {
     const v = new RingViews(buffer);
@@ -231,6 +229,20 @@ export class RingProducer {
     this.addresses = v.addresses;
     this.mask = v.slots - 1;
     this.stride = v.stride;
+  }
+}
+
+/** The writing end of a ring. Use from ONE thread. */
+export class RingProducer extends RingEnd {
+  /** Next index to commit (local; visible to the consumer after publish()). */
+  private tail: number;
+  private published: number;
+  /** Last HEAD seen; re-read only when the ring looks full. */
+  private head: number;
+
+  constructor(buffer: SharedArrayBuffer) {
+    super(buffer);
+    const v = this.views;
     this.tail = Atomics.load(v.i32, I_TAIL);
     this.published = this.tail;
     this.head = Atomics.load(v.i32, I_HEAD);
@@ -348,10 +360,7 @@ export class RingProducer {
 }
 
 /** The reading end of a ring. Use from ONE thread. */
-export class RingConsumer {
-  readonly views: RingViews;
-  readonly capacity: number;
-  readonly payloadCapacity: number;
+export class RingConsumer extends RingEnd {
   /** Released up to here (published to the producer). */
   private head: number;
   /** Taken up to here (local). */
@@ -362,31 +371,11 @@ export class RingConsumer {
   private readonly done: Uint8Array;
   /** Slots marked in `done` (released out of order, not yet covered by HEAD). */
   private outOfOrder = 0;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly u8: Uint8Array;
-  private readonly u16: Uint16Array;
-  private readonly u32: Uint32Array;
-  private readonly payloads: Uint8Array[];
-  private readonly addresses: Uint8Array[];
-  private readonly mask: number;
-  private readonly stride: number;
   private waiting: Promise<'ok' | 'timed-out' | 'not-equal'> | null = null;
 
   constructor(buffer: SharedArrayBuffer) {
-    const v = new RingViews(buffer);
-    this.views = v;
-    this.capacity = v.slots;
-    this.payloadCapacity = v.payloadCapacity;
-    this.i32 = v.i32;
-    this.f64 = v.f64;
-    this.u8 = v.u8;
-    this.u16 = v.u16;
-    this.u32 = v.u32;
-    this.payloads = v.payloads;
-    this.addresses = v.addresses;
-    this.mask = v.slots - 1;
-    this.stride = v.stride;
+    super(buffer);
+    const v = this.views;
     this.head = Atomics.load(v.i32, I_HEAD);
     this.read = this.head;
     this.tail = Atomics.load(v.i32, I_TAIL);
