@@ -456,6 +456,11 @@ class LoadClient {
       }
       lane.error(describeError(e));
     }
+    this.abandonAll();
+  }
+
+  /** Drop every request still open (their header bytes are counted), then finish the client. */
+  private abandonAll(): void {
     for (const r of this.reqs.values()) {
       r.finished = true;
       this.countHeaders(r);
@@ -523,14 +528,7 @@ class LoadClient {
   /** -D ended: stop issuing; what is in flight is not counted (h2load's measurement phase is over). */
   stop(): void {
     if (this.ended) return;
-    for (const r of this.reqs.values()) {
-      r.finished = true;
-      this.countHeaders(r);
-      this.hs?.detach(r.id);
-    }
-    this.reqs.clear();
-    this.inflight = 0;
-    this.finish();
+    this.abandonAll();
   }
 }
 
