@@ -7,7 +7,7 @@
 // with the remembered ones until the server's arrive (RFC 9114 §7.2.4.2).
 import type { ConnectionEvent } from '../connection/index.js';
 import { secureRandom } from '../crypto/random.js';
-import { H3Connection, type H3CloseError, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Stats, type H3StreamStats, type H3Transport } from '../h3/index.js';
+import { H3Connection, type H3CloseError, type H3ConnectionOptions, type H3Event, type H3LocalSettings, type H3Stats, type H3StreamStats, type H3Transport, type RequestHead } from '../h3/index.js';
 import { H3ErrorCode } from '../h3/wire/index.js';
 import { withClientSessionAppData } from '../tls/index.js';
 import type { HeaderField } from '../qpack/index.js';
@@ -38,16 +38,11 @@ export interface H3StreamHandler {
   onClosed(error: Error): void;
 }
 
-export interface H3RequestEvent {
+/** A validated request as the H3 layer reports it (the fields of its RequestHead), on a stream. */
+export type H3RequestEvent = Pick<RequestHead, 'method' | 'scheme' | 'authority' | 'path' | 'protocol' | 'headers'> & {
   streamId: number;
-  method: string;
-  scheme: string | undefined;
-  authority: string | undefined;
-  path: string | undefined;
-  protocol: string | undefined;
-  headers: HeaderField[];
   endStream: boolean;
-}
+};
 
 const READ_SCRATCH = 64 * 1024;
 
